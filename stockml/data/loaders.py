@@ -1,0 +1,199 @@
+"""Loading market data into the panel form: the bundled sample or the user's own files.
+
+Both entry points run the same pipeline (parse, select, check, repair, adjust, assemble) so
+the sample exercises exactly the code that users' files go through.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable
+from importlib.resources import files
+from pathlib import Path
+
+import pandas as pd
+
+from stockml.data.adjust import adjust_prices
+from stockml.data.files import SourceFile, discover, read_raw
+from stockml.data.parse import Table, parse_table
+from stockml.data.schema import DATE_LEVEL, PRICE_COLUMNS, TICKER_LEVEL, DataValidationError
+from stockml.data.validate import (
+    check_duplicates,
+    check_missing_policy,
+    check_values,
+    handle_missing,
+)
+
+logger = logging.getLogger(__name__)
+SAMPLE_LABEL = "sample"
+
+
+def load_sample(
+    tickers: Iterable[str] | str | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    adjust: bool = True,
+    missing: str = "drop",
+) -> pd.DataFrame:
+    """The bundled daily bars for AAPL, GOOG, IBM and MSFT (2000-03 .. 2013-03) as a panel.
+
+    Read through importlib.resources so it works from an installed wheel, not only from a
+    source checkout.
+    """
+    folder = files("stockml.data").joinpath("sample")
+    sources = [
+        SourceFile(entry, f"{SAMPLE_LABEL}/{entry.name}", "csv")
+        for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
+        if entry.name.endswith(".csv.gz")
+    ]
+    return _load(sources, SAMPLE_LABEL, tickers, start, end, adjust, missing, "ticker", "date")
+
+
+def load_files(
+    path: str | Path,
+    tickers: Iterable[str] | str | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    adjust: bool = True,
+    missing: str = "drop",
+    file_format: str | None = None,
+    ticker_column: str = "ticker",
+    date_column: str = "date",
+) -> pd.DataFrame:
+    """A panel from a CSV/Parquet file or a directory of them.
+
+    A file with a ``ticker_column`` may hold many tickers; one without holds a single ticker
+    named after the file (``aapl.csv.gz`` is AAPL). ``file_format`` ("csv" or "parquet")
+    overrides the suffix and, for a directory, restricts which files are read.
+    """
+    sources = discover(path, file_format)
+    label = str(Path(path).expanduser())
+    return _load(sources, label, tickers, start, end, adjust, missing, ticker_column, date_column)
+
+
+def _load(
+    sources: list[SourceFile],
+    label: str,
+    tickers: Iterable[str] | str | None,
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+    adjust: bool,
+    missing: str,
+    ticker_column: str,
+    date_column: str,
+) -> pd.DataFrame:
+    check_missing_policy(missing)
+    wanted = _ticker_list(tickers)
+    first, last = _date_bounds(start, end)
+    tables = [
+        table
+        for source in sources
+        for table in parse_table(
+            read_raw(source), source.label, source.stem_ticker, ticker_column, date_column, adjust
+        )
+    ]
+    tables = _select(tables, wanted, label)
+    repairs = []
+    kept = []
+    for table in tables:
+        dates = table.frame["date"]
+        in_range = pd.Series(True, index=dates.index)
+        if first is not None:
+            in_range &= dates >= first
+        if last is not None:
+            in_range &= dates <= last
+        table = table.replace(table.frame[in_range])
+        check_duplicates(table)
+        table, repair = handle_missing(table, missing)
+        if repair is not None:
+            repairs.append(repair)
+        check_values(table)
+        kept.append(table)
+    if repairs:
+        _report(f"{label}: missing values (missing={missing!r}): {'; '.join(repairs)}")
+    kept = _drop_empty(kept, wanted, label, first, last)
+    return _assemble(kept, adjust)
+
+
+def _ticker_list(tickers: Iterable[str] | str | None) -> list[str] | None:
+    """Upper-cased tickers; a bare string is one ticker, and Hydra's ListConfig is a list."""
+    if tickers is None:
+        return None
+    if isinstance(tickers, str):
+        tickers = [tickers]
+    return [str(ticker).strip().upper() for ticker in tickers]
+
+
+def _date_bounds(
+    start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    first = None if start is None else pd.Timestamp(start)
+    last = None if end is None else pd.Timestamp(end)
+    if first is not None and last is not None and first > last:
+        raise ValueError(f"start {first:%Y-%m-%d} is after end {last:%Y-%m-%d}")
+    return first, last
+
+
+def _select(tables: list[Table], wanted: list[str] | None, label: str) -> list[Table]:
+    """The requested tickers' tables, refusing a ticker held by two files."""
+    seen: dict[str, str] = {}
+    for table in tables:
+        if table.ticker in seen:
+            raise DataValidationError(
+                f"{label}: ticker {table.ticker} appears in both {seen[table.ticker]} and "
+                f"{table.source}"
+            )
+        seen[table.ticker] = table.source
+    if wanted is None:
+        return tables
+    unknown = [ticker for ticker in wanted if ticker not in seen]
+    if unknown:
+        raise DataValidationError(
+            f"{label}: unknown ticker(s) {', '.join(unknown)}; available: {', '.join(sorted(seen))}"
+        )
+    return [table for table in tables if table.ticker in wanted]
+
+
+def _drop_empty(
+    tables: list[Table],
+    wanted: list[str] | None,
+    label: str,
+    first: pd.Timestamp | None,
+    last: pd.Timestamp | None,
+) -> list[Table]:
+    """Tickers left without rows: an error if asked for by name, otherwise a reported skip.
+
+    A date range before GOOG's listing should still load the other tickers, but a ticker the
+    caller named must not quietly vanish.
+    """
+    span = f"{first or 'start'} .. {last or 'end'}"
+    empty = [table for table in tables if table.frame.empty]
+    if len(empty) == len(tables):
+        raise DataValidationError(f"{label}: no rows left after filters ({span})")
+    if empty:
+        names = ", ".join(table.ticker for table in empty)
+        if wanted is not None:
+            raise DataValidationError(f"{label}: ticker(s) {names} have no rows in {span}")
+        _report(f"{label}: skipping ticker(s) {names}: no rows in {span}", stacklevel=5)
+    return [table for table in tables if not table.frame.empty]
+
+
+def _assemble(tables: list[Table], adjust: bool) -> pd.DataFrame:
+    parts = []
+    for table in tables:
+        frame = adjust_prices(table.frame) if adjust else table.frame
+        parts.append(frame.assign(**{TICKER_LEVEL: table.ticker}))
+    long = pd.concat(parts, ignore_index=True)
+    long[TICKER_LEVEL] = long[TICKER_LEVEL].astype("str")
+    panel = long.rename(columns={"date": DATE_LEVEL}).set_index([TICKER_LEVEL, DATE_LEVEL])
+    return panel.loc[:, list(PRICE_COLUMNS)].astype("float64").sort_index()
+
+
+def _report(message: str, stacklevel: int = 4) -> None:
+    """Warn for interactive users and log for Hydra's job log: repairs must never be silent.
+
+    ``stacklevel`` points the warning at the code that called the public loader.
+    """
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)
+    logger.warning(message)

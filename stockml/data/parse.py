@@ -1,0 +1,157 @@
+"""Turning a raw table into typed per-ticker tables, naming the first cell that does not fit.
+
+Column headers vary between vendors ("Adj Close", "adj_close", "ADJCLOSE") and date formats
+vary between locales, so both are matched leniently but deterministically: the same file
+always parses the same way, and a file that fits no rule is an error rather than a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from stockml.data.schema import PRICE_COLUMNS, DataValidationError
+
+ADJUSTED_CLOSE = "adj_close"
+_ADJUSTED_ALIASES = ("adjclose", "adjustedclose")
+# Tried in order; the first that parses every date in the column wins. ISO comes first
+# because it is unambiguous; %m/%d/%Y is preferred over %d/%m/%Y as the US vendor default.
+DATE_FORMATS: tuple[str, ...] = ("ISO8601", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
+DATE_UNIT = "datetime64[us]"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One ticker's rows from one source file.
+
+    ``frame`` has a ``date`` column, the price columns and, when present, ``adj_close``. Its
+    index is the 1-based data row number in the source, kept so later checks can point at
+    the offending row.
+    """
+
+    source: str
+    ticker: str
+    frame: pd.DataFrame
+
+    def where(self, row: int | None = None) -> str:
+        """The prefix every message about this table starts with."""
+        prefix = f"{self.source}: ticker {self.ticker}"
+        if row is None:
+            return prefix
+        return f"{prefix}, row {row} ({self.frame.at[row, 'date']:%Y-%m-%d})"
+
+    def replace(self, frame: pd.DataFrame) -> Table:
+        return Table(self.source, self.ticker, frame)
+
+
+def normalize_name(name: str) -> str:
+    """Case, spaces, underscores and hyphens carry no meaning in a column header."""
+    return "".join(ch for ch in str(name).lower() if ch not in " _-")
+
+
+def _column_map(columns: pd.Index, source: str) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for column in columns:
+        key = normalize_name(column)
+        if key in mapping:
+            raise DataValidationError(
+                f"{source}: columns {mapping[key]!r} and {column!r} are ambiguous "
+                "(they differ only in case, spaces or underscores)"
+            )
+        mapping[key] = column
+    return mapping
+
+
+def parse_dates(values: pd.Series) -> pd.Series | None:
+    """The dates as tz-naive midnights, or None when no known format fits every value."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.astype(str).str.strip()
+        parsed = None
+        for date_format in DATE_FORMATS:
+            try:
+                attempt = pd.to_datetime(text, format=date_format, errors="coerce")
+            except (ValueError, TypeError):  # e.g. mixed time zones within one column
+                continue
+            if attempt.notna().all():
+                parsed = attempt
+                break
+        if parsed is None:
+            return None
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_localize(None)  # keep the exchange-local calendar day
+    return parsed.dt.normalize().astype(DATE_UNIT)
+
+
+def _first_bad(mask: pd.Series) -> int:
+    return int(np.flatnonzero(mask.to_numpy())[0])
+
+
+def parse_table(
+    raw: pd.DataFrame,
+    source: str,
+    default_ticker: str,
+    ticker_column: str,
+    date_column: str,
+    with_adjusted: bool,
+) -> list[Table]:
+    """Split ``raw`` into typed per-ticker tables.
+
+    A ticker column, when present, decides the ticker of each row; otherwise the whole file
+    is ``default_ticker``. The adjusted close is only kept when it will be used, so a
+    broken column nobody asked for cannot fail the load.
+    """
+    mapping = _column_map(raw.columns, source)
+    ticker_key = normalize_name(ticker_column)
+    date_key = normalize_name(date_column)
+    owner = f"ticker {default_ticker}"
+    if ticker_key in mapping:
+        owner = f"tickers from column {mapping[ticker_key]}"
+    missing = [name for name in (date_key, *PRICE_COLUMNS) if name not in mapping]
+    if missing:
+        wanted = [date_column if name == date_key else name for name in missing]
+        raise DataValidationError(
+            f"{source}: {owner}: missing required column(s) {', '.join(wanted)}; "
+            f"found {', '.join(map(str, raw.columns)) or 'none'}"
+        )
+    rows = pd.RangeIndex(1, len(raw) + 1)
+
+    date_values = raw[mapping[date_key]].set_axis(rows)
+    if date_values.isna().any():
+        row = _first_bad(date_values.isna()) + 1
+        raise DataValidationError(f"{source}: {owner}, row {row}: column {date_column} is empty")
+    dates = parse_dates(date_values)
+    if dates is None:
+        raise DataValidationError(
+            f"{source}: {owner}: column {date_column} has dates in no known format "
+            f"(first value {date_values.iloc[0]!r}; known: ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+        )
+    frame = pd.DataFrame({"date": dates})
+
+    adjusted_key = next((key for key in _ADJUSTED_ALIASES if key in mapping), None)
+    value_columns = {name: mapping[name] for name in PRICE_COLUMNS}
+    if with_adjusted and adjusted_key is not None:
+        value_columns[ADJUSTED_CLOSE] = mapping[adjusted_key]
+    for name, column in value_columns.items():
+        text = raw[column].set_axis(rows)
+        numbers = pd.to_numeric(text, errors="coerce").astype(np.float64)
+        bad = (text.notna() & numbers.isna()) | np.isinf(numbers)
+        if bad.any():
+            row = _first_bad(bad) + 1
+            raise DataValidationError(
+                f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
+                f"column {column} has non-numeric value {text[row]!r}"
+            )
+        frame[name] = numbers
+
+    if ticker_key not in mapping:
+        return [Table(source, default_ticker, frame)]
+    tickers = raw[mapping[ticker_key]].set_axis(rows).astype("str").str.strip().str.upper()
+    blank = raw[mapping[ticker_key]].isna().to_numpy() | (tickers == "").to_numpy()
+    if blank.any():
+        row = int(np.flatnonzero(blank)[0]) + 1
+        raise DataValidationError(f"{source}, row {row}: column {ticker_column} is empty")
+    return [Table(source, str(ticker), part) for ticker, part in frame.groupby(tickers, sort=True)]
