@@ -1,0 +1,65 @@
+"""The final, untouched test period: the most recent dates, purged from the development set.
+
+Cross-validation on the development set chooses the model; the holdout is scored once, at
+the end, to estimate how the chosen model does on dates nothing was tuned on. The last
+``horizon`` dates before the holdout are dropped from the development set, because their
+labels are realised inside the holdout period and would leak it into training.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from stockml.data.schema import panel_dates
+from stockml.validation._checks import check_int, date_positions
+
+OWNER = "split_holdout"
+
+
+def split_holdout(
+    X: pd.DataFrame,
+    y: pd.Series,
+    fraction: float | None = 0.2,
+    start: Any = None,
+    horizon: int = 1,
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
+    """``(X_dev, y_dev, X_hold, y_hold)``, holding out the most recent dates.
+
+    The holdout is the last ``fraction`` of the unique dates (rounded, at least one), or,
+    when ``start`` is given, every date on or after ``start`` (``fraction`` is then ignored).
+    Dev keeps only dates at least ``horizon + 1`` date positions before the first holdout
+    date. Rows keep their order on both sides. Only ``X_dev`` may reach the splitters.
+    """
+    horizon = check_int(OWNER, "horizon", horizon, 1)
+    if len(y) != len(X):
+        raise ValueError(f"{OWNER}: X has {len(X)} rows but y has {len(y)}")
+    dates = panel_dates(X)
+    codes, n_dates = date_positions(OWNER, dates)
+    first_hold = _first_holdout_position(dates, n_dates, fraction, start)
+    n_hold = n_dates - first_hold
+    if n_hold == 0:
+        raise ValueError(
+            f"{OWNER}: the holdout would be empty: no date on or after {start} "
+            f"among {n_dates} dates"
+        )
+    n_dev = first_hold - horizon
+    if n_dev < 1:
+        raise ValueError(
+            f"{OWNER}: the development set would be empty: {n_dates} dates, {n_hold} held "
+            f"out and {horizon} purged; need at least {n_hold + horizon + 1} dates"
+        )
+    dev, hold = codes < n_dev, codes >= first_hold
+    return X.iloc[dev], y.iloc[dev], X.iloc[hold], y.iloc[hold]
+
+
+def _first_holdout_position(
+    dates: pd.DatetimeIndex, n_dates: int, fraction: float | None, start: Any
+) -> int:
+    """Date position where the holdout begins."""
+    if start is not None:
+        return int(dates.unique().sort_values().searchsorted(pd.Timestamp(start)))
+    if fraction is None or not 0.0 < fraction < 1.0:
+        raise ValueError(f"{OWNER}: fraction must lie strictly between 0 and 1, got {fraction}")
+    return n_dates - max(1, round(fraction * n_dates))

@@ -1,0 +1,179 @@
+"""Scores for return forecasts: error sizes, direction, and cross-sectional correlation.
+
+Error metrics (MSE, MAE, RMSE, R2) say how close forecasts are; for trading, what matters
+more is whether they *rank* stocks correctly on each day, which the information coefficient
+(IC, Pearson) and rank IC (Spearman) measure. On a panel the IC is computed per date across
+tickers and averaged, because a pooled correlation is dominated by market-wide moves that
+no cross-sectional strategy can trade; ICIR (mean / std of the daily IC) says how steady it is.
+
+Undefined values are NaN, never an exception or a warning: a constant forecast has no
+correlation with anything, and a constant target has no R2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.metrics import make_scorer
+
+METRIC_NAMES: tuple[str, ...] = (
+    "mse",
+    "mae",
+    "rmse",
+    "r2",
+    "directional_accuracy",
+    "ic",
+    "rank_ic",
+)
+
+GREATER_IS_BETTER: dict[str, bool] = {
+    "mse": False,
+    "mae": False,
+    "rmse": False,
+    "r2": True,
+    "directional_accuracy": True,
+    "ic": True,
+    "rank_ic": True,
+    "icir": True,
+    "rank_icir": True,
+}
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean((y_true - y_pred) ** 2))
+
+
+def _mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(np.abs(y_true - y_pred)))
+
+
+def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.sqrt(_mse(y_true, y_pred)))
+
+
+def _r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """``1 - SS_res / SS_tot``; NaN when the target is constant (no variance to explain)."""
+    if _is_constant(y_true):
+        return float("nan")
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    return 1.0 - float(np.sum((y_true - y_pred) ** 2)) / total
+
+
+def _directional_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Share of rows with ``sign(pred) == sign(true)``.
+
+    Zero is a direction of its own: a zero forecast is right only when the return is exactly
+    zero. So "predict 0" scores about 0, not 0.5: it never commits to a direction.
+    """
+    return float(np.mean(np.sign(y_pred) == np.sign(y_true)))
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation; NaN when either side is constant (or has fewer than 2 rows)."""
+    if len(x) < 2 or _is_constant(x) or _is_constant(y):
+        return float("nan")
+    dx, dy = x - x.mean(), y - y.mean()
+    return float(np.clip(dx @ dy / np.sqrt((dx @ dx) * (dy @ dy)), -1.0, 1.0))
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    return _pearson(rankdata(x), rankdata(y))
+
+
+def _is_constant(values: np.ndarray) -> bool:
+    # Exact comparison on purpose: a mean-centred constant can leave float dust that a
+    # variance test would mistake for signal.
+    return bool(values.min() == values.max())
+
+
+_POOLED: dict[str, Metric] = {
+    "mse": _mse,
+    "mae": _mae,
+    "rmse": _rmse,
+    "r2": _r2,
+    "directional_accuracy": _directional_accuracy,
+    "ic": _pearson,
+    "rank_ic": _spearman,
+}
+
+
+def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str, float]:
+    """Every metric in ``METRIC_NAMES`` plus ``icir`` and ``rank_icir``.
+
+    Without ``dates``, IC and rank IC are pooled correlations over all rows and both ICIRs
+    are NaN. With ``dates`` (one per row), IC and rank IC are averages of per-date
+    correlations across tickers; dates where the correlation is undefined (fewer than two
+    rows, constant forecast or target) are skipped, and if none remain the pooled value is
+    used (ICIR then NaN). ICIR is the mean over the standard deviation (ddof=1) of the
+    per-date series, NaN when that is undefined.
+    """
+    y_true, y_pred = _as_vectors(y_true, y_pred)
+    scores = {name: metric(y_true, y_pred) for name, metric in _POOLED.items()}
+    scores["icir"] = scores["rank_icir"] = float("nan")
+    if dates is not None:
+        if len(dates) != len(y_true):
+            raise ValueError(f"dates has {len(dates)} entries but y_true has {len(y_true)}")
+        for name, correlation in (("ic", _pearson), ("rank_ic", _spearman)):
+            daily = _per_date(y_true, y_pred, dates, correlation)
+            if daily.size:
+                scores[name] = float(daily.mean())
+                scores[f"{name}ir"] = _information_ratio(daily)
+    return scores
+
+
+def _per_date(
+    y_true: np.ndarray, y_pred: np.ndarray, dates: Any, correlation: Metric
+) -> np.ndarray:
+    """The defined per-date correlations between forecast and target, in date order."""
+    codes = pd.factorize(pd.Index(dates), sort=True)[0]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    daily = [
+        correlation(pred, true)
+        for pred, true in zip(
+            np.split(y_pred[order], bounds), np.split(y_true[order], bounds), strict=True
+        )
+    ]
+    values = np.asarray(daily, dtype=float)
+    return values[~np.isnan(values)]
+
+
+def _information_ratio(daily: np.ndarray) -> float:
+    if daily.size < 2:
+        return float("nan")
+    spread = float(daily.std(ddof=1))
+    return float(daily.mean()) / spread if spread > 0 else float("nan")
+
+
+def _as_vectors(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    true = np.asarray(y_true, dtype=float).reshape(-1)
+    pred = np.asarray(y_pred, dtype=float).reshape(-1)
+    if true.shape != pred.shape:
+        raise ValueError(f"y_true has {true.size} values but y_pred has {pred.size}")
+    if true.size == 0:
+        raise ValueError("regression_metrics needs at least one row")
+    if np.isnan(true).any() or np.isnan(pred).any():
+        raise ValueError("y_true and y_pred must not contain NaN; drop those rows first")
+    return true, pred
+
+
+def make_metric_scorer(name: str) -> Callable[..., float]:
+    """A scikit-learn scorer for one metric, for ``GridSearchCV(scoring=...)``.
+
+    Scorers see only ``y`` and predictions, not dates, so ``ic`` and ``rank_ic`` are the
+    pooled correlations of each test fold. Loss metrics are negated by scikit-learn, as usual.
+    The scorer pickles, so it works with ``n_jobs > 1``.
+    """
+    if name not in _POOLED:
+        raise ValueError(f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}")
+    return make_scorer(_score, greater_is_better=GREATER_IS_BETTER[name], metric=name)
+
+
+def _score(y_true: Any, y_pred: Any, metric: str) -> float:
+    return _POOLED[metric](*_as_vectors(y_true, y_pred))
