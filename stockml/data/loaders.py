@@ -167,14 +167,14 @@ def _drop_empty(
     A date range before GOOG's listing should still load the other tickers, but a ticker the
     caller named must not quietly vanish.
     """
-    span = f"{first or 'start'} .. {last or 'end'}"
+    span = " .. ".join("open" if bound is None else f"{bound:%Y-%m-%d}" for bound in (first, last))
     empty = [table for table in tables if table.frame.empty]
+    names = ", ".join(table.ticker for table in empty)
+    if empty and wanted is not None:
+        raise DataValidationError(f"{label}: ticker(s) {names} have no rows in {span}")
     if len(empty) == len(tables):
         raise DataValidationError(f"{label}: no rows left after filters ({span})")
     if empty:
-        names = ", ".join(table.ticker for table in empty)
-        if wanted is not None:
-            raise DataValidationError(f"{label}: ticker(s) {names} have no rows in {span}")
         _report(f"{label}: skipping ticker(s) {names}: no rows in {span}", stacklevel=5)
     return [table for table in tables if not table.frame.empty]
 

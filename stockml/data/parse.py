@@ -135,17 +135,17 @@ def parse_table(
     value_columns = {name: mapping[name] for name in PRICE_COLUMNS}
     if with_adjusted and adjusted_key is not None:
         value_columns[ADJUSTED_CLOSE] = mapping[adjusted_key]
-    for name, column in value_columns.items():
-        text = raw[column].set_axis(rows)
-        numbers = pd.to_numeric(text, errors="coerce").astype(np.float64)
-        bad = (text.notna() & numbers.isna()) | np.isinf(numbers)
-        if bad.any():
-            row = _first_bad(bad) + 1
-            raise DataValidationError(
-                f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
-                f"column {column} has non-numeric value {text[row]!r}"
-            )
-        frame[name] = numbers
+    text = raw[list(value_columns.values())].set_axis(rows).set_axis(list(value_columns), axis=1)
+    numbers = text.apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    bad = (text.notna() & numbers.isna()) | np.isinf(numbers)
+    if bad.to_numpy().any():
+        row = _first_bad(bad.any(axis=1)) + 1
+        name = bad.columns[bad.loc[row].to_numpy()][0]
+        raise DataValidationError(
+            f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
+            f"column {value_columns[name]} has non-numeric value {text.at[row, name]!r}"
+        )
+    frame = pd.concat([frame, numbers], axis=1)
 
     if ticker_key not in mapping:
         return [Table(source, default_ticker, frame)]
