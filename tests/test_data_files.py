@@ -171,6 +171,7 @@ def test_unparseable_date_names_file_and_column(tmp_path: Path) -> None:
     raw = raw_sample("IBM").head(3)
     raw["Date"] = ["2000-03-01", "yesterday", "2000-03-03"]
     raw.to_csv(tmp_path / "ibm.csv", index=False)
-    with pytest.raises(DataValidationError, match=r"ibm\.csv: ticker IBM: column date") as caught:
+    pattern = r"ibm\.csv: ticker IBM, row 2: column Date value 'yesterday'"
+    with pytest.raises(DataValidationError, match=pattern) as caught:
         load_files(tmp_path / "ibm.csv")
     assert "\n" not in str(caught.value)

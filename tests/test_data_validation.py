@@ -61,6 +61,16 @@ def test_missing_date_column_uses_the_configured_name(tmp_path: Path) -> None:
     assert "missing required column(s) timestamp" in failure(path, date_column="timestamp")
 
 
+def test_unparseable_date_names_file_row_and_column(tmp_path: Path) -> None:
+    message = failure(write_csv(tmp_path, with_row(2, "2001-01-32,11,11.5,10.5,11,900,5.5")))
+    assert "acme.csv: ticker ACME, row 3: column Date value '2001-01-32'" in message
+
+
+def test_empty_date_is_an_error(tmp_path: Path) -> None:
+    message = failure(write_csv(tmp_path, with_row(1, ",11,11.5,10.5,11,900,5.5")))
+    assert "acme.csv: ticker ACME, row 2: column Date is empty" in message
+
+
 def test_ambiguous_columns_are_an_error(tmp_path: Path) -> None:
     path = write_csv(tmp_path, ["2001-01-02,10,11,9,10.5,1000,10"], header=HEADER + ",CLOSE")
     message = failure(path)

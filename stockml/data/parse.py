@@ -64,23 +64,24 @@ def _column_map(columns: pd.Index, source: str) -> dict[str, str]:
     return mapping
 
 
-def parse_dates(values: pd.Series) -> pd.Series | None:
-    """The dates as tz-naive midnights, or None when no known format fits every value."""
+def parse_dates(values: pd.Series) -> pd.Series:
+    """The dates as tz-naive midnights, NaT where a value fits none of the known formats.
+
+    A column is read in one format only, the one that fits the most values (the earlier on a
+    tie), so a stray bad cell shows up as NaT instead of switching the whole file's reading.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
         text = values.astype(str).str.strip()
-        parsed = None
+        parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
         for date_format in DATE_FORMATS:
             try:
                 attempt = pd.to_datetime(text, format=date_format, errors="coerce")
             except (ValueError, TypeError):  # e.g. mixed time zones within one column
                 continue
-            if attempt.notna().all():
+            if attempt.notna().sum() > parsed.notna().sum():
                 parsed = attempt
-                break
-        if parsed is None:
-            return None
     if parsed.dt.tz is not None:
         parsed = parsed.dt.tz_localize(None)  # keep the exchange-local calendar day
     return parsed.dt.normalize().astype(DATE_UNIT)
@@ -119,15 +120,17 @@ def parse_table(
         )
     rows = pd.RangeIndex(1, len(raw) + 1)
 
-    date_values = raw[mapping[date_key]].set_axis(rows)
+    date_header = mapping[date_key]
+    date_values = raw[date_header].set_axis(rows)
     if date_values.isna().any():
         row = _first_bad(date_values.isna()) + 1
-        raise DataValidationError(f"{source}: {owner}, row {row}: column {date_column} is empty")
+        raise DataValidationError(f"{source}: {owner}, row {row}: column {date_header} is empty")
     dates = parse_dates(date_values)
-    if dates is None:
+    if dates.isna().any():
+        row = _first_bad(dates.isna()) + 1
         raise DataValidationError(
-            f"{source}: {owner}: column {date_column} has dates in no known format "
-            f"(first value {date_values.iloc[0]!r}; known: ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+            f"{source}: {owner}, row {row}: column {date_header} value {date_values[row]!r} "
+            "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
         )
     frame = pd.DataFrame({"date": dates})
 
