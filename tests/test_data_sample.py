@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from stockml.data import PRICE_COLUMNS, DataValidationError, load_sample
 
@@ -118,3 +120,13 @@ def test_unknown_missing_policy_lists_the_allowed_values() -> None:
     with pytest.raises(ValueError, match="drop, ffill, raise") as caught:
         load_sample(missing="zero")
     assert not isinstance(caught.value, DataValidationError)
+
+
+def test_hydra_config_with_list_config_tickers_instantiates() -> None:
+    config = OmegaConf.create(
+        "_target_: stockml.data.load_sample\n"
+        "tickers: [aapl, MSFT]\nstart: 2005-01-03\nend: 2005-01-31\nmissing: drop\n"
+    )
+    panel = instantiate(config)
+    assert list(panel.index.get_level_values("ticker").unique()) == ["AAPL", "MSFT"]
+    assert len(panel) == 2 * 20
