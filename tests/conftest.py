@@ -30,7 +30,10 @@ def postgres_url() -> str:
             connection.execute(sa.text("select 1"))
         engine.dispose()
     except Exception as exc:  # any driver or network error means "no server here"
-        reason = f"no PostgreSQL server answers at {url} ({type(exc).__name__}); set {POSTGRES_URL_ENV}"
+        reason = (
+            f"no PostgreSQL server answers at {url} ({type(exc).__name__}); "
+            f"set {POSTGRES_URL_ENV} to a reachable server"
+        )
         if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
             pytest.fail(reason)
         pytest.skip(reason)
