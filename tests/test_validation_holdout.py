@@ -85,3 +85,9 @@ def test_fraction_outside_zero_one_is_refused(fraction: float | None) -> None:
     X, y = _dataset(1, 20, 1)
     with pytest.raises(ValueError, match="fraction must lie strictly between 0 and 1"):
         split_holdout(X, y, fraction=fraction)
+
+
+def test_misaligned_labels_are_refused() -> None:
+    X, y = _dataset(2, 20, 1)
+    with pytest.raises(ValueError, match="y must have X's index"):
+        split_holdout(X, y.iloc[::-1])

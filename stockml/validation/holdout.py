@@ -33,8 +33,8 @@ def split_holdout(
     date. Rows keep their order on both sides. Only ``X_dev`` may reach the splitters.
     """
     horizon = check_int(OWNER, "horizon", horizon, 1)
-    if len(y) != len(X):
-        raise ValueError(f"{OWNER}: X has {len(X)} rows but y has {len(y)}")
+    if not y.index.equals(X.index):
+        raise ValueError(f"{OWNER}: y must have X's index, row for row (use make_dataset)")
     dates = panel_dates(X)
     codes, n_dates = date_positions(OWNER, dates)
     first_hold = _first_holdout_position(dates, n_dates, fraction, start)

@@ -55,7 +55,8 @@ class _DateSplitter(BaseCrossValidator):
         raise NotImplementedError
 
     def _too_few_dates(self, needed: int, n_dates: int) -> ValueError:
-        return ValueError(f"{self!r} needs at least {needed} dates but the data has {n_dates}")
+        one_line = " ".join(repr(self).split())  # sklearn's repr wraps long parameter lists
+        return ValueError(f"{one_line} needs at least {needed} dates but the data has {n_dates}")
 
 
 class _ForwardSplitter(_DateSplitter):
@@ -64,10 +65,9 @@ class _ForwardSplitter(_DateSplitter):
     Both forward splitters share one layout: ``n_splits`` consecutive test blocks end at the
     last date, and each block trains on dates ending ``gap`` dates before it. They differ only
     in where the training window starts. Unless given, the test size is chosen so that the
-    first training window is at least as long as one test block (or ``train_dates`` dates).
+    first training window is at least as long as one test block (or the given training size).
     """
 
-    n_splits: int
     horizon: int
     gap: int | None
     test_size: int | None
