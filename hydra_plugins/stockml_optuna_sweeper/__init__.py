@@ -1,0 +1,1 @@
+"""stockml's Hydra sweeper on current Optuna: `hydra/sweeper=optuna`, upstream keys and grammar."""

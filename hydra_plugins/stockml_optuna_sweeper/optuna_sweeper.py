@@ -1,0 +1,63 @@
+"""The Hydra Sweeper class: hands Hydra's launcher and config to stockml's Optuna sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hydra.core.plugins import Plugins
+from hydra.plugins.launcher import Launcher
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+# Registers `hydra/sweeper=optuna` even when Hydra imports this module first.
+from hydra_plugins.stockml_optuna_sweeper import config as _config  # noqa: F401
+
+
+class OptunaSweeper(Sweeper):
+    """Sweeps with Optuna: each trial is one Hydra job run by the configured launcher."""
+
+    def __init__(self, sampler: DictConfig, **settings: Any) -> None:
+        self.sampler = sampler
+        self.settings = settings
+        self.hydra_context: HydraContext | None = None
+        self.config: DictConfig | None = None
+        self.launcher: Launcher | None = None
+
+    def setup(
+        self,
+        *,
+        hydra_context: HydraContext,
+        task_function: TaskFunction,
+        config: DictConfig,
+    ) -> None:
+        self.hydra_context = hydra_context
+        self.config = config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+    def sweep(self, arguments: list[str]) -> Any:
+        # Imported here, once per sweep: Hydra imports plugins for every command.
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        from stockml.tuning.optuna_sweep import SweepSettings, run_sweep
+
+        assert self.config is not None and self.launcher is not None
+        assert self.hydra_context is not None
+        plain = OmegaConf.to_container(OmegaConf.create(self.settings), resolve=True)
+        assert isinstance(plain, dict)
+        settings = SweepSettings(sampler=self.sampler, **plain)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        launcher = self.launcher
+        return run_sweep(
+            settings,
+            arguments,
+            self.config,
+            lambda batch, first_job: launcher.launch(batch, initial_job_idx=first_job),
+            sweep_dir,
+            OverridesParser.create(config_loader=self.hydra_context.config_loader),
+        )

@@ -1,0 +1,1 @@
+"""Hyperparameter search for stockml, including the Optuna sweep behind its Hydra sweeper."""
