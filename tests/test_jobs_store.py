@@ -1,0 +1,75 @@
+"""The store: migrated schema equals the models, SQLite settings, one-line errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from stockml.jobs import queue
+from stockml.jobs.db import Store, StoreError, open_store
+from stockml.jobs.migrate import head_revision, upgrade_to_head
+from stockml.jobs.models import Base
+
+pytest_plugins = ["jobs_helpers"]
+
+
+def test_migrated_schema_matches_models(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+        assert context.get_current_revision() == head_revision()
+
+
+def test_upgrade_runs_once_then_skips(store: Store) -> None:
+    assert upgrade_to_head(store.engine) is False
+
+
+def test_fresh_sqlite_store_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'a' / 'b' / 'jobs.db'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    assert upgrade_to_head(store.engine) is False
+    store.dispose()
+
+
+def test_relative_sqlite_url_is_made_absolute_for_child_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store("sqlite:///outputs/jobs.db")
+    assert store.url == f"sqlite:///{tmp_path / 'outputs' / 'jobs.db'}"
+    store.dispose()
+
+
+def test_timestamps_come_back_as_utc(store: Store) -> None:
+    before = datetime.now(UTC)
+    job = queue.get(store, queue.submit(store, "train", [], validate=False))
+    assert job.created_at.tzinfo is not None
+    assert before <= job.created_at <= datetime.now(UTC)
+
+
+def test_corrupted_sqlite_file_gives_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    path.write_bytes(b"this is not a database at all " * 200)
+    with pytest.raises(StoreError, match="not a valid SQLite database") as raised:
+        open_store(f"sqlite:///{path}")
+    assert "\n" not in str(raised.value)
+
+
+def test_unreachable_postgres_gives_one_line_error() -> None:
+    with pytest.raises(StoreError, match="unavailable") as raised:
+        open_store("postgresql+psycopg://postgres@127.0.0.1:1/test")
+    assert "\n" not in str(raised.value)
+
+
+def test_check_constraint_refuses_unknown_status(store: Store) -> None:
+    job_id = queue.submit(store, "train", [], validate=False)
+    with pytest.raises(StoreError), store.session() as session:
+        session.execute(sa.text("UPDATE jobs SET status = 'bogus' WHERE id = :id"), {"id": job_id})
