@@ -1,0 +1,58 @@
+"""The `stockml` command: one Hydra entrypoint from composed config to a recorded run.
+
+Kept thin: it wires `run_experiment` (pure computation) to the recorders (run files, MLflow)
+and turns known input errors into one-line messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from stockml.config import CONFIG_NAME, config_dir
+from stockml.config_checks import check_config
+from stockml.errors import USER_ERRORS, StockmlError
+
+log = logging.getLogger("stockml")
+
+
+def run(cfg: DictConfig) -> float:
+    """Evaluate, fit and record one experiment; return `cfg.optimized_metric` for sweepers."""
+    from stockml.experiment import run_experiment
+    from stockml.run_files import write_run_files
+    from stockml.summary import summary_table
+
+    check_config(cfg)
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    result = run_experiment(cfg)
+    metric = str(cfg.optimized_metric)
+    if cfg.tracking.enabled:
+        from stockml import tracking
+
+        with tracking.start_run(cfg.tracking, run_name=run_dir.name) as active:
+            files = write_run_files(run_dir, result, metric, active.info.run_id)
+            tracking.log_result(cfg, result, files, run_dir)
+            log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
+    else:
+        write_run_files(run_dir, result, metric, None)
+    log.info("results in %s\n%s", run_dir, summary_table(result))
+    return result.metric(metric)
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
+def hydra_entry(cfg: DictConfig) -> float:
+    try:
+        return run(cfg)
+    except USER_ERRORS as exc:
+        raise StockmlError(
+            str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        ) from exc
+
+
+def main() -> None:
+    """Console-script entry point (`stockml ...`, `python -m stockml ...`)."""
+    hydra_entry()

@@ -1,0 +1,116 @@
+"""The real `stockml` command in a subprocess: files, MLflow store, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SMALL = [
+    "data.tickers=[AAPL,IBM]",
+    "data.start=2008-01-01",
+    "features=minimal",
+    "cv.n_splits=3",
+    "cv.train_size=250",
+    "cv.test_size=60",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def stockml(cwd: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run(
+        [sys.executable, "-m", "stockml", *overrides],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def only_run_dir(root: Path) -> Path:
+    runs = [p.parent for p in root.glob("outputs/runs/*/*/metrics.json")]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
+    completed = stockml(tmp_path, *SMALL, "store.enabled=false")
+    assert completed.returncode == 0, completed.stderr
+    run_dir = only_run_dir(tmp_path)
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    assert (run_dir / ".hydra" / "overrides.yaml").is_file()
+    document = json.loads((run_dir / "metrics.json").read_text())
+    assert document["optimized_metric"] == "cv_ic_mean"
+    assert (run_dir / "holdout_predictions.csv").stat().st_size > 0
+
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/outputs/mlflow.db")
+    experiment = client.get_experiment_by_name("stockml")
+    runs = client.search_runs([experiment.experiment_id])
+    assert [run.info.run_id for run in runs] == [document["mlflow_run_id"]]
+    run = runs[0]
+    assert run.data.params["model._target_"] == "sklearn.linear_model.Ridge"
+    assert run.data.params["features.preset"] == "minimal"
+    assert run.data.metrics["test_mse"] == pytest.approx(document["holdout"]["mse"])
+    assert run.data.metrics["cv_ic_mean"] == pytest.approx(document["cv"]["ic"]["mean"])
+    assert "baseline_test_mse" in run.data.metrics
+    assert len(client.get_metric_history(run.info.run_id, "cv_mse")) == 3
+    assert run.data.tags["data_fingerprint"] == document["data_fingerprint"]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config", "metrics.json", "features.json", "holdout_predictions.csv"} <= artifacts
+    snapshot = {a.path for a in client.list_artifacts(run.info.run_id, "config")}
+    assert "config/config.yaml" in snapshot
+    mlflow.set_tracking_uri(client.tracking_uri)
+    models = client.search_logged_models(experiment_ids=[experiment.experiment_id])
+    assert [m.source_run_id for m in models] == [run.info.run_id]
+    loaded = mlflow.sklearn.load_model(models[0].model_uri)
+    feature_names = json.loads((run_dir / "features.json").read_text())
+    assert list(loaded.feature_names_in_) == feature_names
+    assert loaded.predict(pd.DataFrame([dict.fromkeys(feature_names, 0.0)])).shape == (1,)
+
+
+def test_tracking_disabled_writes_no_mlflow_store(tmp_path: Path) -> None:
+    completed = stockml(tmp_path, *SMALL, "tracking.enabled=false", "store.enabled=false")
+    assert completed.returncode == 0, completed.stderr
+    assert (
+        json.loads((only_run_dir(tmp_path) / "metrics.json").read_text())["mlflow_run_id"] is None
+    )
+    assert not (tmp_path / "outputs" / "mlflow.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["target.horizon=-2"], "target.horizon must be an integer >= 1"),
+        (["model=nope"], "model/nope"),
+        (["data=csv", "data.path=missing_dir"], "missing_dir"),
+        (["holdout.start=2030-01-01"], "holdout"),
+    ],
+)
+def test_bad_input_exits_1_with_one_line_and_no_traceback(
+    tmp_path: Path, overrides: list[str], message: str
+) -> None:
+    completed = stockml(tmp_path, *overrides, "tracking.enabled=false", "store.enabled=false")
+    assert completed.returncode == 1
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_bad_data_file_names_the_file_and_column(tmp_path: Path) -> None:
+    (tmp_path / "prices").mkdir()
+    (tmp_path / "prices" / "XYZ.csv").write_text("Date,Open,High,Low,Volume\n2020-01-02,1,2,1,10\n")
+    completed = stockml(
+        tmp_path, "data=csv", "data.path=prices", "tracking.enabled=false", "store.enabled=false"
+    )
+    assert completed.returncode == 1
+    assert "XYZ" in completed.stderr and "close" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -1,0 +1,100 @@
+"""Every option of every config group composes and instantiates (a typo in any YAML fails here)."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.utils import instantiate
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from stockml.config import ConfigError, compose_config, config_dir
+from stockml.config_checks import check_config
+from stockml.pipeline import build_pipeline, build_step
+
+PIPELINE_GROUPS = ("model", "scaler", "selection")
+
+
+def group_options(group: str) -> list[str]:
+    return sorted(path.stem for path in (config_dir() / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("group", "option"),
+    [(group, option) for group in PIPELINE_GROUPS for option in group_options(group)],
+)
+def test_every_pipeline_option_builds_a_pipeline(group: str, option: str) -> None:
+    cfg = compose_config([f"{group}={option}"])
+    pipeline = build_pipeline(cfg)
+    assert isinstance(pipeline, Pipeline)
+    step = dict(pipeline.steps)[{"selection": "selector"}.get(group, group)]
+    if option == "none":
+        assert step == "passthrough"
+    else:
+        assert isinstance(step, BaseEstimator)
+        assert type(step).__module__.split(".")[0] in {"sklearn", "stockml"}
+
+
+@pytest.mark.parametrize("option", group_options("cv"))
+def test_every_cv_option_instantiates_a_splitter_with_the_label_horizon(option: str) -> None:
+    cfg = compose_config([f"cv={option}", "target.horizon=3"])
+    splitter = instantiate(cfg.cv)
+    assert splitter.horizon == 3
+    assert hasattr(splitter, "split") and hasattr(splitter, "get_n_splits")
+
+
+@pytest.mark.parametrize("option", group_options("features"))
+def test_every_feature_preset_instantiates(option: str) -> None:
+    builder = instantiate(compose_config([f"features={option}"]).features, _convert_="all")
+    assert len(builder.get_feature_names_out()) >= 5
+
+
+@pytest.mark.parametrize("option", group_options("data"))
+def test_every_data_option_composes_to_a_loader(option: str) -> None:
+    cfg = compose_config([f"data={option}"])
+    assert str(cfg.data._target_).startswith("stockml.data.")
+
+
+@pytest.mark.parametrize("option", group_options("experiment"))
+def test_every_experiment_preset_composes_and_passes_checks(option: str) -> None:
+    cfg = compose_config([f"experiment={option}"])
+    check_config(cfg)
+    build_pipeline(cfg)
+
+
+def test_model_target_can_be_any_sklearn_estimator_from_the_command_line() -> None:
+    cfg = compose_config(["model=linear", "model._target_=sklearn.svm.SVR", "+model.C=0.5"])
+    model = build_step(cfg.model)
+    assert type(model).__name__ == "SVR" and model.C == 0.5
+
+
+def test_model_parameters_are_plain_keys_and_seed_flows_into_random_state() -> None:
+    cfg = compose_config(["model=random_forest", "model.max_depth=3", "seed=7"])
+    model = build_step(cfg.model)
+    assert model.max_depth == 3 and model.random_state == 7
+
+
+def test_experiment_preset_overrides_root_values() -> None:
+    cfg = compose_config(["experiment=weekly_purged"])
+    assert cfg.target.horizon == 5
+    assert cfg.cv.horizon == 5 and cfg.cv.embargo == 10
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("target.horizon=-1", "target.horizon must be an integer >= 1"),
+        ("target.horizon=0", "target.horizon must be an integer >= 1"),
+        ("holdout.fraction=1.0", "holdout.fraction must lie strictly between 0 and 1"),
+        ("holdout.fraction=0", "holdout.fraction must lie strictly between 0 and 1"),
+        ("optimized_metric=accuracy", "optimized_metric='accuracy' is not a metric"),
+        ("seed=abc", "seed must be an integer"),
+    ],
+)
+def test_wrong_values_are_refused_with_the_key_named(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_config(compose_config([override]))
+
+
+def test_unknown_group_option_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="model/nope"):
+        compose_config(["model=nope"])
