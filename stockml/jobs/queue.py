@@ -307,5 +307,5 @@ def counts(store: Store) -> dict[str, int]:
     """Number of jobs per status, every status present."""
     statement = select(Job.status, func.count()).group_by(Job.status)
     with store.session() as session:
-        found = dict(session.execute(statement).tuples().all())
+        found = {status: count for status, count in session.execute(statement)}
     return {status.value: found.get(status.value, 0) for status in JobStatus}
