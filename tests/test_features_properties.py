@@ -1,0 +1,92 @@
+"""Properties every feature must have: causal, unit-free, isolated per ticker, honest warm-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stockml.data import synthetic_panel
+from stockml.features import FeatureBuilder
+
+FULL = FeatureBuilder(preset="full")
+
+
+def _with_future_bars(panel: pd.DataFrame, n_bars: int = 50, seed: int = 1) -> pd.DataFrame:
+    """``panel`` plus ``n_bars`` absurd bars per ticker: prices x1000 jumping around, volume
+    spanning twelve orders of magnitude."""
+    rng = np.random.default_rng(seed)
+    pieces = [panel]
+    for ticker, rows in panel.groupby(level="ticker"):
+        dates = pd.bdate_range(rows.index.get_level_values("date")[-1], periods=n_bars + 1)[1:]
+        close = rows["close"].iloc[-1] * 1000 * np.exp(rng.normal(0, 1.5, n_bars))
+        open_ = close * np.exp(rng.normal(0, 0.5, n_bars))
+        spread = np.exp(np.abs(rng.normal(0, 0.5, (2, n_bars))))
+        future = pd.DataFrame(
+            {
+                "open": open_,
+                "high": np.maximum(open_, close) * spread[0],
+                "low": np.minimum(open_, close) / spread[1],
+                "close": close,
+                "volume": 10 ** rng.uniform(0, 12, n_bars),
+            },
+            index=pd.MultiIndex.from_product([[ticker], dates], names=["ticker", "date"]),
+        )
+        pieces.append(future)
+    return pd.concat(pieces).sort_index()
+
+
+def _assert_same(actual: pd.DataFrame, expected: pd.DataFrame, rtol: float, atol: float) -> None:
+    assert list(actual.columns) == list(expected.columns)
+    assert actual.index.equals(expected.index)
+    for name in expected.columns:
+        np.testing.assert_allclose(
+            actual[name].to_numpy(),
+            expected[name].to_numpy(),
+            rtol=rtol,
+            atol=atol,
+            equal_nan=True,
+            err_msg=name,
+        )
+
+
+@pytest.mark.parametrize("n_tickers", [1, 3])
+def test_every_full_feature_ignores_future_bars(n_tickers: int) -> None:
+    panel = synthetic_panel(n_tickers, 320, seed=3)
+    before = FULL.transform(panel)
+    after = FULL.transform(_with_future_bars(panel)).loc[panel.index]
+    _assert_same(after, before, rtol=1e-12, atol=0.0)
+    assert before.iloc[-1].notna().all()
+
+
+def test_features_are_unit_free() -> None:
+    panel = synthetic_panel(2, 400, seed=4)
+    scaled = panel.copy()
+    scaled[["open", "high", "low", "close"]] *= 1000.0
+    scaled["volume"] *= 7.0
+    _assert_same(FULL.transform(scaled), FULL.transform(panel), rtol=1e-9, atol=1e-12)
+
+
+def test_tickers_do_not_bleed_into_each_other() -> None:
+    """Neighbours at wildly different price levels and of different lengths (the ragged path)."""
+    parts = [synthetic_panel(1, length, seed=seed) for seed, length in enumerate((420, 260, 380))]
+    for scale, (name, part) in zip((1e5, 1.0, 1e-3), zip("ABC", parts, strict=True), strict=True):
+        part[["open", "high", "low", "close"]] *= scale
+        part.index = part.index.set_levels([name], level="ticker")
+    panel = pd.concat(parts)
+    together = FULL.transform(panel)
+    for part in parts:
+        _assert_same(together.loc[part.index], FULL.transform(part), rtol=1e-12, atol=1e-15)
+
+
+def test_warmup_rows_are_exactly_the_leading_nans() -> None:
+    """Each feature is NaN on precisely its declared warm-up, so `warmup_rows` is honest."""
+    panel = synthetic_panel(2, 300, seed=5)
+    features = FULL.transform(panel)
+    warmups = FULL.feature_warmups()
+    first_valid = features.notna().groupby(level="ticker").apply(lambda rows: rows.values.argmax(0))
+    for ticker_first_valid in first_valid:
+        assert dict(zip(features.columns, ticker_first_valid, strict=True)) == warmups
+    trailing = features.groupby(level="ticker").tail(300 - FULL.warmup_rows)
+    assert trailing.notna().all().all()
+    assert FULL.warmup_rows == max(warmups.values())
