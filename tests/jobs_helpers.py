@@ -1,56 +1,17 @@
-"""Fixtures and helpers shared by the tests/test_jobs_*.py modules."""
+"""Helpers shared by the tests/test_jobs_*.py modules (fixtures are in jobs_fixtures)."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-
-from stockml.jobs.db import Store, open_store
-from stockml.jobs.models import Job
+from stockml.jobs.db import open_store
 
 FAKE_PROGRAM = [sys.executable, str(Path(__file__).with_name("jobs_fake_program.py"))]
 FAKE_COMMAND_JSON = json.dumps(FAKE_PROGRAM)
-
-
-@pytest.fixture(scope="session")
-def postgres_store_url(postgres_url: str) -> Iterator[str]:
-    """A fresh database for this test session, dropped at the end."""
-    name = f"stockml_jobs_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty job store on each backend (rows deleted before the test on PostgreSQL)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'jobs.db'}"
-    url = request.getfixturevalue("postgres_store_url")
-    store = open_store(url)
-    with store.session() as session:
-        session.execute(sa.delete(Job))
-    store.dispose()
-    return url
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.dispose()
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 20, what: str = "") -> None:
@@ -59,3 +20,17 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
         time.sleep(0.05)
+
+
+def claim_until_empty(url: str, worker_id: str, start_at: float) -> list[int]:
+    """Claim and finish jobs until none is left; the ids this process got."""
+    from stockml.jobs import queue
+
+    store = open_store(url)
+    time.sleep(max(0.0, start_at - time.time()))  # all processes start claiming together
+    claimed = []
+    while (job := queue.claim(store, worker_id, lease_seconds=60)) is not None:
+        claimed.append(job.id)
+        queue.finish(store, job.id, "succeeded", worker_id=worker_id)
+    store.dispose()
+    return claimed

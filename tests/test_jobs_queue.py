@@ -9,7 +9,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
-from jobs_processes import claim_until_empty
+from jobs_helpers import claim_until_empty
 from omegaconf import OmegaConf
 
 import stockml.config
@@ -19,7 +19,7 @@ from stockml.jobs.cleanup import cleanup, parse_duration
 from stockml.jobs.db import Store
 from stockml.jobs.kinds import KINDS, KindError, command_for, job_overrides
 
-pytest_plugins = ["jobs_helpers"]
+pytest_plugins = ["jobs_fixtures"]
 
 
 def _submit(store: Store, *overrides: str, **kwargs: object) -> int:

@@ -15,7 +15,7 @@ from stockml.jobs.db import Store, StoreError, open_store
 from stockml.jobs.migrate import head_revision, upgrade_to_head
 from stockml.jobs.models import Base
 
-pytest_plugins = ["jobs_helpers"]
+pytest_plugins = ["jobs_fixtures"]
 
 
 def test_migrated_schema_matches_models(store: Store) -> None:
