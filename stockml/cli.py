@@ -11,11 +11,13 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from stockml.config import CONFIG_NAME, config_dir
 from stockml.config_checks import check_config
 from stockml.errors import USER_ERRORS, StockmlError
+from stockml.threads import limit_threads
 
 log = logging.getLogger("stockml")
 
@@ -27,15 +29,18 @@ def run(cfg: DictConfig) -> float:
     from stockml.summary import summary_table
 
     check_config(cfg)
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    result = run_experiment(cfg)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
+    with limit_threads(hydra_cfg.launcher):
+        result = run_experiment(cfg)
     metric = str(cfg.optimized_metric)
     if cfg.tracking.enabled:
         from stockml import tracking
 
         with tracking.start_run(cfg.tracking, run_name=run_dir.name) as active:
             files = write_run_files(run_dir, result, metric, active.info.run_id)
-            tracking.log_result(cfg, result, files, run_dir)
+            tracking.log_result(cfg, result, files, run_dir, sweep_dir)
             log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
     else:
         write_run_files(run_dir, result, metric, None)

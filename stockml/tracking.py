@@ -6,9 +6,11 @@ runs never pay for it.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.metadata
 import subprocess
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,30 +74,51 @@ def requirement_pins() -> list[str]:
     return [f"{name}=={importlib.metadata.version(name)}" for name in MODEL_REQUIREMENTS]
 
 
-def _ensure_parent_dir(uri: str) -> None:
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def sqlite_init_lock(uri: str) -> Iterator[None]:
+    """Serialise first use of an SQLite store across processes.
+
+    MLflow creates its tables on first contact; two sweep workers or queue workers starting
+    together would both try and one would fail with "table already exists".
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    database = Path(uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def start_run(tracking: DictConfig, run_name: str) -> Any:
     """Open an MLflow run in the configured store and experiment; the caller must end it."""
     import mlflow
 
-    _ensure_parent_dir(str(tracking.uri))
-    mlflow.set_tracking_uri(str(tracking.uri))
-    experiment = mlflow.get_experiment_by_name(str(tracking.experiment_name))
-    if experiment is None:
-        artifact_root = Path(str(tracking.artifact_location)).resolve()
-        artifact_root.mkdir(parents=True, exist_ok=True)
-        experiment_id = mlflow.create_experiment(
-            str(tracking.experiment_name), artifact_location=artifact_root.as_uri()
-        )
-    else:
-        experiment_id = experiment.experiment_id
+    with sqlite_init_lock(str(tracking.uri)):
+        mlflow.set_tracking_uri(str(tracking.uri))
+        experiment = mlflow.get_experiment_by_name(str(tracking.experiment_name))
+        if experiment is None:
+            artifact_root = Path(str(tracking.artifact_location)).resolve()
+            artifact_root.mkdir(parents=True, exist_ok=True)
+            experiment_id = mlflow.create_experiment(
+                str(tracking.experiment_name), artifact_location=artifact_root.as_uri()
+            )
+        else:
+            experiment_id = experiment.experiment_id
     return mlflow.start_run(experiment_id=experiment_id, run_name=run_name)
 
 
-def log_result(cfg: DictConfig, result: ExperimentResult, files: list[Path], run_dir: Path) -> None:
+def log_result(
+    cfg: DictConfig,
+    result: ExperimentResult,
+    files: list[Path],
+    run_dir: Path,
+    sweep_dir: Path | None = None,
+) -> None:
     """Log everything about a finished experiment into the active MLflow run."""
     import mlflow
 
@@ -114,6 +137,8 @@ def log_result(cfg: DictConfig, result: ExperimentResult, files: list[Path], run
         "run_dir": str(run_dir.resolve()),
         **package_versions(),
     }
+    if sweep_dir is not None:
+        tags["sweep_dir"] = str(sweep_dir.resolve())
     commit = git_commit()
     if commit:
         tags["git_commit"] = commit

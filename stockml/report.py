@@ -1,0 +1,118 @@
+"""`stockml-report`: a leaderboard of tracked runs, from an MLflow experiment or a sweep dir.
+
+Model comparison is only useful when every row was produced the same way, so the board reads
+the numbers MLflow recorded rather than recomputing anything, and shows each run's CV score
+beside its holdout score and the naive baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from stockml.validation.metrics import GREATER_IS_BETTER
+
+DEFAULT_TRACKING_URI = "sqlite:///outputs/mlflow.db"
+
+
+def leaderboard(
+    tracking_uri: str,
+    experiment: str | None = None,
+    sweep_dir: str | None = None,
+    metric: str = "ic",
+) -> pd.DataFrame:
+    """One row per finished run, best first by the CV mean of `metric`."""
+    from mlflow import MlflowClient
+
+    if metric not in GREATER_IS_BETTER:
+        raise ValueError(f"--metric must be one of {sorted(GREATER_IS_BETTER)}, got {metric!r}")
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiments = (
+        [client.get_experiment_by_name(experiment)] if experiment else client.search_experiments()
+    )
+    if experiment and experiments[0] is None:
+        names = [e.name for e in client.search_experiments()]
+        raise ValueError(f"no MLflow experiment named {experiment!r}; known: {names}")
+    filter_string = ""
+    if sweep_dir:
+        filter_string = f"tags.sweep_dir = '{Path(sweep_dir).resolve()}'"
+    runs = client.search_runs(
+        [e.experiment_id for e in experiments if e is not None],
+        filter_string=filter_string,
+        max_results=5000,
+    )
+    rows = []
+    for run in runs:
+        metrics, params, tags = run.data.metrics, run.data.params, run.data.tags
+        if f"cv_{metric}_mean" not in metrics:
+            continue
+        seconds = (
+            (run.info.end_time - run.info.start_time) / 1000 if run.info.end_time else math.nan
+        )
+        rows.append(
+            {
+                "run_id": run.info.run_id,
+                "run_name": run.info.run_name,
+                "model": params.get("model._target_", "").rsplit(".", 1)[-1],
+                "features": params.get("features.preset", ""),
+                "horizon": params.get("target.horizon", ""),
+                f"cv_{metric}_mean": metrics[f"cv_{metric}_mean"],
+                f"cv_{metric}_std": metrics.get(f"cv_{metric}_std", math.nan),
+                f"test_{metric}": metrics.get(f"test_{metric}", math.nan),
+                f"baseline_test_{metric}": metrics.get(f"baseline_test_{metric}", math.nan),
+                "seconds": seconds,
+                "sweep_dir": tags.get("sweep_dir", ""),
+            }
+        )
+    board = pd.DataFrame(rows)
+    if board.empty:
+        return board
+    return board.sort_values(
+        f"cv_{metric}_mean", ascending=not GREATER_IS_BETTER[metric], ignore_index=True
+    )
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (pandas' own needs the optional `tabulate`)."""
+    cells = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else str(v))
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="stockml-report", description=__doc__.splitlines()[0])
+    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    parser.add_argument("--experiment", help="MLflow experiment name (default: all)")
+    parser.add_argument("--sweep-dir", help="only runs of this multirun directory")
+    parser.add_argument("--metric", default="ic", help="metric to rank by (default: ic)")
+    parser.add_argument("--csv", type=Path, help="also write the board as CSV")
+    parser.add_argument("--markdown", type=Path, help="also write the board as Markdown")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        board = leaderboard(args.tracking_uri, args.experiment, args.sweep_dir, args.metric)
+    except ValueError as exc:
+        print(f"stockml-report: error: {exc}", file=sys.stderr)
+        return 2
+    if board.empty:
+        print("stockml-report: no finished runs match", file=sys.stderr)
+        return 1
+    shown = board.drop(columns=["run_id", "sweep_dir"])
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.csv:
+        board.to_csv(args.csv, index=False)
+    if args.markdown:
+        args.markdown.write_text(markdown_table(shown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
