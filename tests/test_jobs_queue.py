@@ -212,7 +212,10 @@ def test_submit_records_the_composed_config(store: Store, monkeypatch: pytest.Mo
     queue.submit(store, "compare", ["seed=1,2"])
     # every sweep value composed once, not the 10-run product
     assert len(composed) == 1 + 1 + 4 + 1
-    assert queue.submit(store, "tune", ["seed=1"]) and composed[-1] == ["seed=1"]
+    assert queue.submit(store, "tune", ["seed=1"]) and composed[-1] == [
+        "optimizer=bayesian",
+        "seed=1",
+    ]
     with pytest.raises(ConfigError, match="model/nope"):
         queue.submit(store, "train", ["model=nope"])
     assert len(queue.list_jobs(store)) == 3

@@ -25,8 +25,6 @@ class Kind:
     # Overrides put before the user's; dropped when the user sets the same key themselves.
     defaults: tuple[str, ...] = ()
     multirun: bool = False
-    # Whether submit composes the config with `defaults` (False while a group is not shipped yet).
-    validate_defaults: bool = True
     # Override recording the run this job derives from, formatted with `target`.
     target_override: str | None = None
 
@@ -40,9 +38,6 @@ KINDS: dict[str, Kind] = {
     "tune": Kind(
         "hyperparameter search with the Bayesian optimizer",
         defaults=("optimizer=bayesian",),
-        # conf/optimizer/bayesian.yaml is being written by another engineer; until it lands,
-        # only the user's overrides are validated and the worker's run reports a missing group.
-        validate_defaults=False,
     ),
     "select_features": Kind(
         "feature selection with univariate F-test k-best", defaults=("selection=kbest_f",)
@@ -81,15 +76,6 @@ def job_overrides(kind_name: str, overrides: Sequence[str], target: str | None =
         raise KindError(f"a {kind_name} job takes no --of")
     extra = [kind.target_override.format(target=target)] if kind.target_override else []
     return [*effective_defaults(kind, overrides), *overrides, *extra]
-
-
-def validation_overrides(kind_name: str, overrides: Sequence[str]) -> list[str]:
-    """The part of a job's overrides that submit can compose today."""
-    kind = get_kind(kind_name)
-    if kind.validate_defaults:
-        return list(overrides)
-    skipped = set(effective_defaults(kind, []))
-    return [o for o in overrides if o not in skipped]
 
 
 def base_command() -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, literal, select, update
 
 from stockml.jobs.db import Store
-from stockml.jobs.kinds import get_kind, job_overrides, validation_overrides
+from stockml.jobs.kinds import get_kind, job_overrides
 from stockml.jobs.models import FINISHED_STATUSES, Job, JobStatus, utcnow
 from stockml.jobs.validate import compose_job_config, config_snapshot
 
@@ -44,7 +44,7 @@ def submit(
     full_overrides = job_overrides(kind, overrides, target)
     snapshot = None
     if validate:
-        composed = compose_job_config(validation_overrides(kind, full_overrides), spec.multirun)
+        composed = compose_job_config(full_overrides, spec.multirun)
         snapshot = config_snapshot(composed)
     job = Job(
         kind=kind,
