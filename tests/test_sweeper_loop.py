@@ -102,16 +102,27 @@ def test_exceeding_max_failure_rate_stops_with_a_clear_error(tmp_path: Path) -> 
         run_sweep(settings(max_failure_rate=0.5), [], None, FakeLauncher(always), tmp_path)
 
 
-def test_a_launcher_that_raises_leaves_no_trial_running(tmp_path: Path) -> None:
+def broken_launcher(batch: list[list[str]], first_job: int) -> Sequence[JobReturn]:
+    raise KeyError("cannot compose")
+
+
+def broken_search_space(cfg: Any, trial: optuna.Trial) -> None:
+    raise KeyError("no such param")
+
+
+@pytest.mark.parametrize(
+    ("launch", "custom"),
+    [(broken_launcher, None), (FakeLauncher(quadratic), f"{__name__}.broken_search_space")],
+)
+def test_an_error_outside_the_jobs_leaves_no_trial_running(
+    tmp_path: Path, launch: Any, custom: str | None
+) -> None:
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-
-    def broken(batch: list[list[str]], first_job: int) -> Sequence[JobReturn]:
-        raise KeyError("cannot compose")
-
+    sweep = settings(storage=storage, study_name="s", custom_search_space=custom)
     with pytest.raises(KeyError):
-        run_sweep(settings(storage=storage, study_name="s"), [], None, broken, tmp_path)
-    states = [t.state for t in optuna.load_study(study_name="s", storage=storage).trials]
-    assert states == [TrialState.FAIL, TrialState.FAIL]
+        run_sweep(sweep, [], None, launch, tmp_path)
+    states = {t.state for t in optuna.load_study(study_name="s", storage=storage).trials}
+    assert states == {TrialState.FAIL}
 
 
 def test_grid_stops_when_exhausted_also_across_resumed_sweeps(tmp_path: Path) -> None:

@@ -95,8 +95,7 @@ def run_sweep(
 
     outcome = SweepOutcome(study)
     while (batch_size := _next_batch_size(settings, outcome, grid)) > 0:
-        trials = [study.ask(fixed_distributions=space.distributions) for _ in range(batch_size)]
-        _run_batch(study, trials, space, launch, outcome, custom, config)
+        _run_batch(study, batch_size, space, launch, outcome, custom, config)
         _check_failure_rate(settings, outcome)
     outcome.results_file = write_results(study, sweep_dir, outcome.n_trials, outcome.n_failed)
     return outcome
@@ -121,18 +120,20 @@ def _next_batch_size(settings: SweepSettings, outcome: SweepOutcome, grid: GridS
 
 def _run_batch(
     study: optuna.Study,
-    trials: list[optuna.Trial],
+    batch_size: int,
     space: SearchSpace,
     launch: Launch,
     outcome: SweepOutcome,
     custom: CustomSearchSpace | None,
     config: Any,
 ) -> None:
-    """Launch one batch; every asked trial is told, even when the launcher itself raises."""
+    """Ask, launch and tell one batch; every asked trial is told, even when something raises."""
+    trials: list[optuna.Trial] = []
     try:
-        if custom is not None:
-            for trial in trials:
-                custom(config, trial)
+        for _ in range(batch_size):
+            trials.append(study.ask(fixed_distributions=space.distributions))
+            if custom is not None:
+                custom(config, trials[-1])
         batch = [space.overrides(trial.params) for trial in trials]
         returns = launch(batch, outcome.n_trials)
     except BaseException:
