@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import optuna
@@ -59,3 +61,16 @@ def test_grid_sampler_ignores_study_stop_so_ask_and_tell_can_exhaust_it() -> Non
         trial = study.ask({"x": optuna.distributions.IntDistribution(1, 2)})
         study.tell(trial, float(trial.params["x"]))  # a plain GridSampler raises on the last
     assert sorted(t.params["x"] for t in study.trials) == [1, 2]
+
+
+def test_plugin_scan_finds_the_sweeper_without_importing_optuna() -> None:
+    """Hydra scans plugins on every command; Optuna should load only when a sweep starts."""
+    code = (
+        "import sys\n"
+        "from hydra.core.plugins import Plugins\n"
+        "from hydra.plugins.sweeper import Sweeper\n"
+        "names = [c.__name__ for c in Plugins.instance().discover(Sweeper)]\n"
+        "print('OptunaSweeper' in names, 'optuna' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["True", "False"]
