@@ -17,7 +17,11 @@ from stockml.features.spec import Family, Feature, Option
 
 
 def _rsi(window: int) -> Feature:
-    """Wilder's RSI (EWM with alpha = 1/window); the first bar counts as unchanged, as in ta."""
+    """Wilder's RSI (EWM with alpha = 1/window); the first bar counts as unchanged, as in ta.
+
+    A window without any price change is NaN here (ta reports 100): nothing moved, so there
+    is no strength to measure.
+    """
 
     def compute(arrays: PanelArrays) -> np.ndarray:
         change = arrays.close - derived.previous_close(arrays)

@@ -71,9 +71,6 @@ class Family:
     options: Mapping[str, Option]
     build: Callable[[Mapping[str, Any]], list[Feature]]
 
-    def defaults(self) -> dict[str, OptionValue]:
-        return {key: option.default for key, option in self.options.items()}
-
     def features(self, overrides: Mapping[str, Any]) -> list[Feature]:
         """Features for the defaults updated with ``overrides``; bad options raise ValueError."""
         unknown = sorted(set(overrides) - set(self.options))
