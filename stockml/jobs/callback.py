@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from sqlalchemy import update
 
 from stockml.jobs import queue
-from stockml.jobs.db import Store, absolute_url, open_store
+from stockml.jobs.db import Store, StoreError, absolute_url, open_store
 from stockml.jobs.models import Job, JobStatus, utcnow
 from stockml.jobs.results import read_result
 from stockml.jobs.worker import JOB_ID_ENV, STORE_URL_ENV
@@ -33,12 +33,19 @@ from stockml.jobs.worker import JOB_ID_ENV, STORE_URL_ENV
 log = logging.getLogger(__name__)
 
 _stores: dict[str, Store] = {}
+_failures: dict[str, StoreError] = {}
 
 
 def _store(url: str) -> Store:
-    """One store per process and URL: the schema check runs once, not once per trial."""
+    """One store per process and URL: the schema check (or a connect timeout) happens once."""
+    if url in _failures:
+        raise _failures[url]
     if url not in _stores:
-        _stores[url] = open_store(url)
+        try:
+            _stores[url] = open_store(url)
+        except StoreError as exc:
+            _failures[url] = exc
+            raise
     return _stores[url]
 
 
