@@ -72,7 +72,9 @@ class JobStoreCallback(Callback):
         store_config = config.get("store")
         if not store_config or not store_config.get("enabled", False):
             return None
-        cwd = Path(HydraConfig.get().runtime.cwd)
+        # From the config, not HydraConfig: some launchers (submitit) call on_multirun_start
+        # before HydraConfig is set in the launching process.
+        cwd = Path(OmegaConf.select(config, "hydra.runtime.cwd") or os.getcwd())
         return absolute_url(str(store_config.url), cwd), None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
