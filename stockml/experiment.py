@@ -34,6 +34,7 @@ class ExperimentResult:
     baselines: dict[str, dict[str, float]]
     predictions: pd.DataFrame
     search: SearchResult | None = None
+    selected_features: list[str] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def flat_metrics(self) -> dict[str, float]:
@@ -68,6 +69,14 @@ def holdout_predictions(data: ModellingData, predictions: np.ndarray) -> pd.Data
             "prediction": predictions,
         }
     )
+
+
+def selected_features(pipeline: Pipeline, feature_names: list[str]) -> list[str] | None:
+    """The features the fitted selector kept, or None when the pipeline selects nothing."""
+    selector = pipeline.named_steps.get("selector")
+    if selector is None or selector == "passthrough" or not hasattr(selector, "get_support"):
+        return None
+    return [name for name, kept in zip(feature_names, selector.get_support(), strict=True) if kept]
 
 
 def run_experiment(cfg: DictConfig) -> ExperimentResult:
@@ -108,5 +117,6 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
         baselines=baselines,
         predictions=holdout_predictions(data, predictions),
         search=search,
+        selected_features=selected_features(fitted, data.feature_names),
         timings=timings,
     )

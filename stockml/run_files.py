@@ -17,6 +17,7 @@ METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "holdout_predictions.csv"
 FEATURES_FILE = "features.json"
 SEARCH_TRIALS_FILE = "search_trials.csv"
+SELECTED_FEATURES_FILE = "selected_features.json"
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -76,6 +77,10 @@ def write_run_files(
     predictions_path = run_dir / PREDICTIONS_FILE
     result.predictions.to_csv(predictions_path, index=False, float_format="%.10g")
     written = [metrics_path, features_path, predictions_path]
+    if result.selected_features is not None:
+        selected_path = run_dir / SELECTED_FEATURES_FILE
+        selected_path.write_text(json.dumps(result.selected_features, indent=2))
+        written.append(selected_path)
     if result.search is not None:
         trials_path = run_dir / SEARCH_TRIALS_FILE
         result.search.trials.to_csv(trials_path, index=False)

@@ -155,3 +155,34 @@ def test_linear_regression_has_nothing_to_tune_and_runs_as_configured(caplog) ->
 
     assert run_search(cfg, build_pipeline(cfg), X, y, ExpandingWindowSplit(3)) is None
     assert "nothing to tune" in caplog.text
+
+
+def test_select_features_preset_searches_k_and_reports_the_chosen_features() -> None:
+    cfg = compose_config(
+        [
+            "experiment=select_features",
+            "data.tickers=[AAPL,MSFT,IBM]",
+            "data.start=2009-01-01",
+            "cv=expanding",
+            "cv.n_splits=3",
+            "optimizer.search_space.selector__k.high=25",
+            "tracking.enabled=false",
+        ]
+    )
+    result = run_experiment(cfg)
+    assert result.search is not None
+    assert sorted(result.search.trials["selector__k"]) == [5, 15, 25]
+    best_k = result.search.best_params["selector__k"]
+    assert result.selected_features is not None and len(result.selected_features) == best_k
+    assert set(result.selected_features) <= set(result.data.feature_names)
+    support = result.pipeline.named_steps["selector"].get_support()
+    assert result.selected_features == list(result.data.X_dev.columns[support])
+
+
+@pytest.mark.parametrize(
+    "model", ["ridge", "lasso", "random_forest", "gradient_boosting", "hist_gradient_boosting"]
+)
+def test_tune_presets_pick_bayesian_search_for_their_model(model: str) -> None:
+    cfg = compose_config([f"experiment=tune_{model}"])
+    assert cfg.optimizer.method == "bayesian"
+    assert cfg.model.search_space, model

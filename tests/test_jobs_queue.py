@@ -185,7 +185,7 @@ def test_kinds_map_to_overrides_and_commands() -> None:
     assert job_overrides("retrain", ["a=1"], target="abc") == ["a=1", "+retrain_of=abc"]
     assert job_overrides("tune", ["a=1"]) == ["optimizer=bayesian", "a=1"]
     assert job_overrides("tune", ["optimizer=random"]) == ["optimizer=random"]
-    assert job_overrides("select_features", []) == ["selection=kbest_f"]
+    assert job_overrides("select_features", []) == ["experiment=select_features"]
     compare = job_overrides("compare", ["seed=1"])
     assert compare == ["model=linear,ridge,lasso,random_forest,gradient_boosting", "seed=1"]
     assert command_for("compare", compare, ["stockml"]) == ["stockml", "-m", *compare]
@@ -208,7 +208,7 @@ def test_submit_records_the_composed_config(store: Store, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(stockml.config, "compose_config", fake_compose)
     job = queue.get(store, queue.submit(store, "select_features", ["seed=3"]))
-    assert "selection=kbest_f" in job.config_yaml  # type: ignore[operator]
+    assert "experiment=select_features" in job.config_yaml  # type: ignore[operator]
     queue.submit(store, "compare", ["seed=1,2"])
     # every sweep value composed once, not the 10-run product
     assert len(composed) == 1 + 1 + 4 + 1

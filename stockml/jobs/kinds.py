@@ -40,7 +40,8 @@ KINDS: dict[str, Kind] = {
         defaults=("optimizer=bayesian",),
     ),
     "select_features": Kind(
-        "feature selection with univariate F-test k-best", defaults=("selection=kbest_f",)
+        "feature selection: a grid over how many F-test-ranked features to keep",
+        defaults=("experiment=select_features",),
     ),
     "compare": Kind(
         "a multirun comparing the standard models",
