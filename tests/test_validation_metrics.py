@@ -41,34 +41,46 @@ def test_pooled_metrics_match_hand_computed_values() -> None:
     assert math.isnan(scores["icir"]) and math.isnan(scores["rank_icir"])
 
 
-def test_zero_is_its_own_direction() -> None:
-    scores = regression_metrics([0.0, 1.0, -1.0, 0.0], [0.0, 0.0, -2.0, 1.0])
-    assert scores["directional_accuracy"] == 0.5  # rows 0 and 2 agree; a zero forecast is no call
+def test_zero_forecasts_and_zero_returns_make_no_call() -> None:
+    # Only row 2 has both a forecast and a move: it agrees. Rows 1 and 3 are not misses.
+    scores = regression_metrics([0.0, 1.0, -1.0, 0.0, 2.0], [0.0, 0.0, -2.0, 1.0, -1.0])
+    assert scores["directional_accuracy"] == 0.5  # rows 2 (hit) and 4 (miss) are the calls
+    assert math.isnan(regression_metrics([1.0, -1.0], [0.0, 0.0])["directional_accuracy"])
 
 
 def test_per_date_ic_differs_from_pooled_ic() -> None:
-    # Date A: y = [0, 1], p = [0, 1]  -> IC +1.  Date B: y = [10, 11], p = [10, 9] -> IC -1.
-    # Per date: mean IC 0, ICIR 0 / std([1, -1]) = 0.
-    # Pooled: y - 5.5 = [-5.5, -4.5, 4.5, 5.5], p - 5 = [-5, -4, 5, 4]
-    #   r = 90 / sqrt(101 * 82); ranks y = [1, 2, 3, 4], p = [1, 2, 4, 3] -> rho = 1 - 6*2/60 = 0.8
-    y = [0.0, 1.0, 10.0, 11.0]
-    p = [0.0, 1.0, 10.0, 9.0]
-    dates = pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-03", "2024-01-03"])
+    # Date A: y = [0, 1, 2], p = [0, 1, 2] -> IC +1. Date B: y = [10, 11, 12], p = [12, 11, 10]
+    # -> IC -1. Per date: mean IC 0, ICIR 0 / std([1, -1]) = 0.
+    # Pooled: y - 6 = [-6, -5, -4, 4, 5, 6], p - 6 = [-6, -5, -4, 6, 5, 4]
+    #   r = 150 / 154; ranks p = [1, 2, 3, 6, 5, 4], sum d^2 = 8 -> rho = 1 - 48 / 210 = 27 / 35
+    y = [0.0, 1.0, 2.0, 10.0, 11.0, 12.0]
+    p = [0.0, 1.0, 2.0, 12.0, 11.0, 10.0]
+    dates = pd.to_datetime(["2024-01-02"] * 3 + ["2024-01-03"] * 3)
     pooled = regression_metrics(y, p)
     per_date = regression_metrics(y, p, dates=dates)
-    assert pooled["ic"] == pytest.approx(90 / math.sqrt(101 * 82))
-    assert pooled["rank_ic"] == pytest.approx(0.8)
+    assert pooled["ic"] == pytest.approx(150 / 154)
+    assert pooled["rank_ic"] == pytest.approx(27 / 35)
     assert per_date["ic"] == pytest.approx(0.0) and per_date["rank_ic"] == pytest.approx(0.0)
     assert per_date["icir"] == pytest.approx(0.0) and per_date["rank_icir"] == pytest.approx(0.0)
     assert per_date["mse"] == pooled["mse"]  # only the correlations are per date
 
 
+def test_two_names_per_date_fall_back_to_the_pooled_correlation() -> None:
+    # Across two names a per-date correlation is always +-1; it must not be reported as IC.
+    y = [0.0, 1.0, 10.0, 11.0]
+    p = [0.0, 1.0, 10.0, 9.0]
+    dates = pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-03", "2024-01-03"])
+    per_date = regression_metrics(y, p, dates=dates)
+    assert per_date["ic"] == pytest.approx(regression_metrics(y, p)["ic"])
+    assert math.isnan(per_date["icir"])
+
+
 def test_icir_skips_undefined_dates() -> None:
     # Date 1: IC +1. Date 2: one row (skipped). Date 3: constant forecast (skipped).
     # Date 4: y = [1, 2, 3], p = [1, 3, 2] -> IC 0.5. Mean 0.75, std(ddof=1) = sqrt(0.125).
-    y = [0.0, 1.0, 5.0, 1.0, 2.0, 1.0, 2.0, 3.0]
-    p = [0.0, 1.0, 5.0, 7.0, 7.0, 1.0, 3.0, 2.0]
-    dates = [1, 1, 2, 3, 3, 4, 4, 4]
+    y = [0.0, 1.0, 2.0, 5.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0]
+    p = [0.0, 1.0, 2.0, 5.0, 7.0, 7.0, 7.0, 1.0, 3.0, 2.0]
+    dates = [1, 1, 1, 2, 3, 3, 3, 4, 4, 4]
     scores = regression_metrics(y, p, dates=dates)
     assert scores["ic"] == pytest.approx(0.75)
     assert scores["icir"] == pytest.approx(0.75 / math.sqrt(0.125))
@@ -131,12 +143,12 @@ def test_scorer_drives_grid_search() -> None:
 
 @pytest.mark.filterwarnings("error")
 def test_baselines_score_constant_forecasts() -> None:
-    # zero: errors = y -> MSE = (1 + 4 + 9) / 3 = 14/3, no sign agrees with 0.
+    # zero: errors = y -> MSE = (1 + 4 + 9) / 3 = 14/3, and it never makes a directional call.
     # train_mean = 1.0: errors [0, -3, 2] -> MSE = 13/3, MAE = 5/3; signs agree on rows 0 and 2.
     baselines = baseline_metrics(Y, y_train=[0.5, 1.5, 1.0], dates=[1, 1, 2])
     assert set(baselines) == {"zero", "train_mean"}
     assert baselines["zero"]["mse"] == pytest.approx(14 / 3)
-    assert baselines["zero"]["directional_accuracy"] == 0.0
+    assert math.isnan(baselines["zero"]["directional_accuracy"])
     assert baselines["train_mean"]["mse"] == pytest.approx(13 / 3)
     assert baselines["train_mean"]["mae"] == pytest.approx(5 / 3)
     assert baselines["train_mean"]["directional_accuracy"] == pytest.approx(2 / 3)

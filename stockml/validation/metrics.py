@@ -44,6 +44,9 @@ GREATER_IS_BETTER: dict[str, bool] = {
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
+# Fewest tickers on a date for its cross-sectional correlation to count (see regression_metrics).
+MIN_NAMES_PER_DATE = 3
+
 
 def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean((y_true - y_pred) ** 2))
@@ -66,12 +69,16 @@ def _r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def _directional_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Share of rows with ``sign(pred) == sign(true)``.
+    """Share of calls with ``sign(pred) == sign(true)``, over rows where both are non-zero.
 
-    Zero is a direction of its own: a zero forecast is right only when the return is exactly
-    zero. So "predict 0" scores about 0, not 0.5: it never commits to a direction.
+    A zero forecast makes no call and a zero return has no direction, so neither counts as a
+    hit or a miss; "predict 0" therefore has no directional accuracy at all (NaN) rather than
+    a score near 0 that any model would appear to beat.
     """
-    return float(np.mean(np.sign(y_pred) == np.sign(y_true)))
+    called = (y_pred != 0) & (y_true != 0)
+    if not called.any():
+        return float("nan")
+    return float(np.mean(np.sign(y_pred[called]) == np.sign(y_true[called])))
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -108,9 +115,11 @@ def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str,
 
     Without ``dates``, IC and rank IC are pooled correlations over all rows and both ICIRs
     are NaN. With ``dates`` (one per row), IC and rank IC are averages of per-date
-    correlations across tickers; dates where the correlation is undefined (fewer than two
-    rows, constant forecast or target) are skipped, and if none remain the pooled value is
-    used (ICIR then NaN). ICIR is the mean over the standard deviation (ddof=1) of the
+    correlations across tickers; dates where the correlation is undefined or meaningless
+    (fewer than ``MIN_NAMES_PER_DATE`` rows, constant forecast or target) are skipped, and if
+    none remain the pooled value is used (ICIR then NaN). So a panel of one or two tickers
+    reports the pooled time-series correlation: across two names the per-date correlation is
+    always +1 or -1, a coin-flip hit rate rather than an IC. ICIR is the mean over the standard deviation (ddof=1) of the
     per-date series, NaN when that is undefined.
     """
     y_true, y_pred = _as_vectors(y_true, y_pred)
@@ -135,7 +144,7 @@ def _per_date(
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     daily = [
-        correlation(pred, true)
+        correlation(pred, true) if len(pred) >= MIN_NAMES_PER_DATE else np.nan
         for pred, true in zip(
             np.split(y_pred[order], bounds), np.split(y_true[order], bounds), strict=True
         )
