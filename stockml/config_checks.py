@@ -11,11 +11,10 @@ import re
 from omegaconf import DictConfig
 
 from stockml.config import ConfigError
+from stockml.validation.metrics import GREATER_IS_BETTER
 
-METRIC_KEY = re.compile(
-    r"^(cv_(mse|mae|rmse|r2|directional_accuracy|ic|rank_ic|icir|rank_icir)_(mean|std)"
-    r"|test_(mse|mae|rmse|r2|directional_accuracy|ic|rank_ic|icir|rank_icir))$"
-)
+# Only CV scores may be optimised: a sweep that selects on test_* would tune on the holdout.
+METRIC_KEY = re.compile(rf"^cv_({'|'.join(GREATER_IS_BETTER)})_(mean|std)$")
 
 
 def check_config(cfg: DictConfig) -> None:
@@ -33,7 +32,13 @@ def check_config(cfg: DictConfig) -> None:
         )
     if not METRIC_KEY.match(str(cfg.optimized_metric)):
         raise ConfigError(
-            f"optimized_metric={cfg.optimized_metric!r} is not a metric stockml reports; use "
-            "cv_<metric>_mean, cv_<metric>_std or test_<metric> with metric in mse, mae, rmse, "
-            "r2, directional_accuracy, ic, rank_ic, icir, rank_icir"
+            f"optimized_metric={cfg.optimized_metric!r} is not a CV metric; use "
+            f"cv_<metric>_mean or cv_<metric>_std with metric in {', '.join(GREATER_IS_BETTER)}"
+            " (holdout metrics are never optimised: that would tune on the holdout)"
+        )
+    cv_horizon = cfg.cv.get("horizon") if cfg.cv is not None else None
+    if cv_horizon is not None and int(cv_horizon) < horizon:
+        raise ConfigError(
+            f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
+            "would purge too few dates and training labels would overlap the test period"
         )

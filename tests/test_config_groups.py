@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hydra.utils import instantiate
 from sklearn.base import BaseEstimator
@@ -84,15 +86,18 @@ def test_experiment_preset_overrides_root_values() -> None:
     [
         ("target.horizon=-1", "target.horizon must be an integer >= 1"),
         ("target.horizon=0", "target.horizon must be an integer >= 1"),
+        ("target.horizon=1.5", "target.horizon must be an integer >= 1"),
         ("holdout.fraction=1.0", "holdout.fraction must lie strictly between 0 and 1"),
         ("holdout.fraction=0", "holdout.fraction must lie strictly between 0 and 1"),
-        ("optimized_metric=accuracy", "optimized_metric='accuracy' is not a metric"),
+        ("optimized_metric=accuracy", "optimized_metric='accuracy' is not a CV metric"),
         ("seed=abc", "seed must be an integer"),
+        ("optimized_metric=test_ic", "is not a CV metric"),
+        ("cv.horizon=1", "cv.horizon=1 is smaller than target.horizon=5"),
     ],
 )
 def test_wrong_values_are_refused_with_the_key_named(override: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        check_config(compose_config([override]))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_config(compose_config(["target.horizon=5", override]))
 
 
 def test_unknown_group_option_is_a_config_error() -> None:

@@ -67,6 +67,13 @@ def test_submit_refuses_a_bad_override(store: Store, capsys) -> None:
     assert queue.list_jobs(store) == []
 
 
+def test_submit_refuses_a_wrong_value_before_queueing(store: Store, capsys) -> None:
+    code, _, err = _cli(capsys, store.url, "submit", "--", "target.horizon=-2")
+    assert code == 1
+    assert "target.horizon must be an integer >= 1" in err
+    assert queue.list_jobs(store) == []
+
+
 def test_cleanup_dry_run_then_for_real(store: Store, capsys, tmp_path: Path) -> None:
     job_id = queue.submit(store, "train", [], validate=False)
     queue.cancel(store, job_id)

@@ -13,6 +13,7 @@ from jobs_helpers import claim_until_empty
 from omegaconf import OmegaConf
 
 import stockml.config
+import stockml.config_checks
 from stockml.config import ConfigError
 from stockml.jobs import queue
 from stockml.jobs.cleanup import cleanup, parse_duration
@@ -207,6 +208,7 @@ def test_submit_records_the_composed_config(store: Store, monkeypatch: pytest.Mo
         return OmegaConf.create({"overrides": list(overrides)})
 
     monkeypatch.setattr(stockml.config, "compose_config", fake_compose)
+    monkeypatch.setattr(stockml.config_checks, "check_config", lambda config: None)
     job = queue.get(store, queue.submit(store, "select_features", ["seed=3"]))
     assert "experiment=select_features" in job.config_yaml  # type: ignore[operator]
     queue.submit(store, "compare", ["seed=1,2"])

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from stockml import config as stockml_config
+from stockml import config_checks
 from stockml.config import ConfigError
 
 
@@ -34,16 +35,23 @@ def _sweep_choices(overrides: Sequence[str]) -> list[list[str]]:
     return choices
 
 
+def _compose_checked(overrides: Sequence[str]) -> DictConfig:
+    """Compose, then apply the same value checks a run starts with (horizon, holdout, ...)."""
+    composed = stockml_config.compose_config(overrides)
+    config_checks.check_config(composed)
+    return composed
+
+
 def compose_job_config(overrides: Sequence[str], multirun: bool) -> DictConfig:
     """The config of the job's (first) run; raises ConfigError naming the bad override."""
     if not multirun:
-        return stockml_config.compose_config(overrides)
+        return _compose_checked(overrides)
     choices = _sweep_choices(overrides)
     first = [options[0] for options in choices]
-    composed = stockml_config.compose_config(first)
+    composed = _compose_checked(first)
     for position, options in enumerate(choices):
         for option in options[1:]:
-            stockml_config.compose_config([*first[:position], option, *first[position + 1 :]])
+            _compose_checked([*first[:position], option, *first[position + 1 :]])
     return composed
 
 
