@@ -1,9 +1,14 @@
 """Labels and the modelling frame: what the models predict, and the rows they may learn from.
 
-The label is the forward log return ``log(close[t + h] / close[t])`` of each ticker, so a row
-dated ``t`` holds only what was known at the close of ``t`` and the label looks ``h`` trading
-days (rows of that ticker) ahead. The last ``h`` rows of every ticker have no label yet; they
-are NaN and dropped, never filled, because any fill invents a return that never happened.
+The label is the forward log return ``log(close[t + h] / close[t])`` of each ticker, where
+``t + h`` is ``h`` dates ahead on the panel's own calendar (the union of all tickers' dates).
+A row dated ``t`` holds only what was known at the close of ``t``. Rows whose ``t + h`` bar
+is missing (the last ``h`` dates, or a gap in that ticker's history) have no label; they are
+NaN and dropped, never filled, because any fill invents a return that never happened.
+
+Counting on the shared calendar, not on each ticker's rows, is what makes the splitters'
+purge exact: they leave ``h`` calendar dates between train and test, and a label that skipped
+over a ticker's missing bars would reach further ahead than that.
 """
 
 from __future__ import annotations
@@ -19,19 +24,21 @@ TARGET_NAME = "target"
 
 
 def forward_log_return(panel: pd.DataFrame, horizon: int = 1) -> pd.Series:
-    """Per-ticker ``log(close[t + horizon] / close[t])``, named ``"target"``.
+    """Per-ticker ``log(close[t + horizon] / close[t])`` on the panel calendar, named "target".
 
-    The shift runs within each ticker, so one ticker's last rows never borrow the next
-    ticker's first prices.
+    Each ticker is its own column of a date x ticker table, so one ticker's last rows never
+    borrow another ticker's prices, and a gap in a ticker's history leaves its labels NaN
+    rather than silently stretching them over more than ``horizon`` dates.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
         raise ValueError(
             f"forward_log_return: horizon must be an integer >= 1 (trading days ahead), "
             f"got {horizon!r}"
         )
-    close = panel["close"]
-    future = close.groupby(level=TICKER_LEVEL, sort=False).shift(-int(horizon))
-    return np.log(future / close).rename(TARGET_NAME)
+    close = panel["close"].unstack(TICKER_LEVEL)  # rows: every date of the panel
+    labels = np.log(close.shift(-int(horizon)) / close)
+    long = labels.stack(future_stack=True).reorder_levels([TICKER_LEVEL, DATE_LEVEL])
+    return long.reindex(panel.index).rename(TARGET_NAME)
 
 
 def make_dataset(features: pd.DataFrame, target: pd.Series) -> tuple[pd.DataFrame, pd.Series]:

@@ -76,3 +76,21 @@ def test_make_dataset_keeps_only_rows_present_in_both() -> None:
     X, y = make_dataset(features, target.iloc[:-2])
     assert len(X) == len(y) == 4  # AAA d1, d2 and BBB d0, d1
     assert X.index.equals(y.index)
+
+
+def test_a_gap_in_one_ticker_leaves_labels_undefined_instead_of_stretching_them() -> None:
+    dates = pd.bdate_range("2024-01-01", periods=6)
+    full = pd.MultiIndex.from_product([["A", "B"], dates], names=["ticker", "date"])
+    panel = pd.DataFrame({"close": np.arange(1.0, 13.0)}, index=full)
+    panel = panel.drop(index=("B", dates[3]))  # B did not trade on the 4th date
+    y = forward_log_return(panel, horizon=1)
+    assert np.isnan(y.loc[("B", dates[2])])  # its next bar is two calendar dates away
+    assert y.loc[("B", dates[4])] == pytest.approx(np.log(12.0 / 11.0))
+    assert y.loc[("A", dates[2])] == pytest.approx(np.log(4.0 / 3.0))
+    assert y.index.equals(panel.index)
+    # every defined label ends exactly `horizon` panel dates later, where the ticker traded
+    for horizon in (1, 2, 3):
+        labels = forward_log_return(panel, horizon=horizon).dropna()
+        for ticker, date in labels.index:
+            end = dates[dates.get_loc(date) + horizon]
+            assert (ticker, end) in panel.index
