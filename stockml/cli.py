@@ -12,11 +12,11 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from stockml.config import CONFIG_NAME, config_dir
 from stockml.config_checks import check_config
-from stockml.errors import USER_ERRORS, StockmlError
+from stockml.errors import StockmlError, user_error_message
 from stockml.threads import limit_threads
 
 log = logging.getLogger("stockml")
@@ -42,20 +42,28 @@ def run(cfg: DictConfig) -> float:
             files = write_run_files(run_dir, result, metric, active.info.run_id)
             tracking.log_result(cfg, result, files, run_dir, sweep_dir)
             log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
+            if OmegaConf.select(cfg, "registry.register", default=False):
+                from stockml.lifecycle.registry import register_run
+
+                version = register_run(
+                    active.info.run_id, str(cfg.registry.model_name), str(cfg.tracking.uri)
+                )
+                log.info("registered as %s version %s", version.name, version.version)
     else:
         write_run_files(run_dir, result, metric, None)
     log.info("results in %s\n%s", run_dir, summary_table(result))
-    return result.metric(metric)
+    return result.objective(metric)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
 def hydra_entry(cfg: DictConfig) -> float:
     try:
         return run(cfg)
-    except USER_ERRORS as exc:
-        raise StockmlError(
-            str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        ) from exc
+    except Exception as exc:
+        message = user_error_message(exc)
+        if message is None:
+            raise
+        raise StockmlError(message) from exc
 
 
 def main() -> None:

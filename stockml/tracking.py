@@ -160,12 +160,15 @@ def log_result(
     if cfg.tracking.log_plots:
         _log_plots(result)
     if cfg.tracking.log_model:
-        _log_model(result)
+        _log_model(result, int(cfg.target.horizon))
 
 
-def _log_model(result: ExperimentResult) -> None:
+def _log_model(result: ExperimentResult, horizon: int) -> None:
+    """Log the pipeline with the feature recipe it needs, so it predicts without its run."""
     import mlflow
     from mlflow.models import infer_signature
+
+    from stockml.lifecycle.metadata import METADATA_KEY, metadata_for
 
     example = result.data.X_holdout.head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
     signature = infer_signature(example, result.pipeline.predict(example))
@@ -175,6 +178,9 @@ def _log_model(result: ExperimentResult) -> None:
         signature=signature,
         input_example=example,
         pip_requirements=requirement_pins(),
+        metadata={
+            METADATA_KEY: metadata_for(result.data.features, result.data.X_dev, horizon).to_dict()
+        },
     )
 
 

@@ -1,0 +1,61 @@
+"""What a logged model must carry to be used without the run that trained it.
+
+`stockml-predict` gets raw OHLCV bars and a model URI, nothing else: the feature
+configuration, the column order the pipeline was fitted on and the warm-up the features need
+travel inside the MLflow model (its MLmodel `metadata`), so prediction keeps working after the
+run directory and the config snapshot are gone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from stockml.data.schema import panel_dates
+from stockml.features import FeatureBuilder
+from stockml.lifecycle.errors import LifecycleError
+
+METADATA_KEY = "stockml"
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """The feature recipe and training facts of one fitted pipeline."""
+
+    feature_builder: dict[str, Any]
+    feature_names: list[str]
+    warmup_rows: int
+    horizon: int
+    trained_until: str
+
+    def builder(self) -> FeatureBuilder:
+        return FeatureBuilder(**self.feature_builder)
+
+    def to_dict(self) -> dict[str, Any]:
+        # A JSON round trip turns tuples and OmegaConf leftovers into what MLmodel YAML stores.
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_model_metadata(cls, metadata: dict[str, Any] | None, uri: str) -> ModelMetadata:
+        recorded = (metadata or {}).get(METADATA_KEY)
+        if not isinstance(recorded, dict):
+            raise LifecycleError(
+                f"model {uri} carries no stockml metadata (logged before models recorded their "
+                "feature config); retrain it with stockml-retrain to get a usable model"
+            )
+        try:
+            return cls(**recorded)
+        except TypeError as exc:
+            raise LifecycleError(f"model {uri} has unreadable stockml metadata: {exc}") from exc
+
+
+def metadata_for(builder: FeatureBuilder, X_dev: Any, horizon: int) -> ModelMetadata:
+    """Metadata of a pipeline fitted on ``X_dev``, built by ``builder``, for ``horizon``."""
+    return ModelMetadata(
+        feature_builder={"preset": builder.preset, "families": builder.families},
+        feature_names=[str(name) for name in X_dev.columns],
+        warmup_rows=int(builder.warmup_rows),
+        horizon=int(horizon),
+        trained_until=f"{panel_dates(X_dev).max():%Y-%m-%d}",
+    )

@@ -1,0 +1,46 @@
+"""Forecasts from a logged model and raw OHLCV bars, with nothing else from its training run.
+
+The feature recipe comes from the model's own metadata, so the same model URI gives the same
+features wherever it is used. Every (date, ticker) with complete features gets a forecast,
+including the latest dates, whose labels do not exist yet: that is what a forecast is for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from stockml.data import require_history
+from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL
+from stockml.lifecycle.errors import LifecycleError
+from stockml.lifecycle.scoring import ScoringModel
+
+
+def predict_panel(model: ScoringModel, panel: pd.DataFrame) -> pd.DataFrame:
+    """Columns date, ticker, prediction; sorted by date, then ticker."""
+    warmup = model.metadata.warmup_rows
+    require_history(panel, warmup + 1, f"the model's features (warm-up {warmup} rows)")
+    X = model.features(panel)
+    if X.empty:
+        raise LifecycleError("no row of the input has complete features to predict from")
+    predictions = model.predict(X)
+    frame = predictions.reset_index()[[DATE_LEVEL, TICKER_LEVEL, "prediction"]]
+    return frame.sort_values([DATE_LEVEL, TICKER_LEVEL], ignore_index=True)
+
+
+def output_format(out: Path) -> str:
+    """ "csv" or "parquet" from the file name; checked before any work is done."""
+    if out.suffix == ".parquet":
+        return "parquet"
+    if out.name.endswith((".csv", ".csv.gz")):
+        return "csv"
+    raise LifecycleError(f"out={out}: use a .csv, .csv.gz or .parquet file name")
+
+
+def write_predictions(frame: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if output_format(out) == "parquet":
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False, date_format="%Y-%m-%d", float_format="%.10g")

@@ -1,0 +1,136 @@
+"""Rolling retraining: walk forward through time refitting the whole model (Qlib's rolling).
+
+Every `step` dates a fresh pipeline is fitted on the data so far (or on the last `window`
+dates) and forecasts the next `step` dates; the forecasts are stitched into one out-of-sample
+series. A training row is used only when its label is realised strictly before the scored
+window starts, judged from the ticker's own bars, so no window learns from its own future.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from sklearn.base import clone
+
+from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, panel_dates
+from stockml.lifecycle.errors import LifecycleError
+from stockml.pipeline import build_pipeline
+from stockml.target import forward_log_return, make_dataset
+from stockml.validation import regression_metrics, split_holdout
+
+
+@dataclass(frozen=True)
+class RollingResult:
+    """Stitched forecasts, one row per window, and the metrics of the stitched series."""
+
+    predictions: pd.DataFrame
+    windows: pd.DataFrame
+    metrics: dict[str, float]
+    daily_ic: pd.Series
+
+
+def label_end_dates(panel: pd.DataFrame, horizon: int) -> pd.Series:
+    """Date of the bar whose close ends each row's label: ``horizon`` bars of the same ticker
+    later, so gaps in one ticker's calendar cannot hide a leak."""
+    dates = pd.Series(panel_dates(panel), index=panel.index)
+    return dates.groupby(level=TICKER_LEVEL, sort=False).shift(-horizon)
+
+
+def first_scored_date(
+    cfg: DictConfig, X: pd.DataFrame, y: pd.Series, start: str | None
+) -> pd.Timestamp:
+    """``start``, or else where the run's own holdout begins, so the rolling forecasts cover
+    the period a single run of this config holds out."""
+    if start is not None:
+        return pd.Timestamp(start)
+    holdout_start = None if cfg.holdout.start is None else str(cfg.holdout.start)
+    _, _, X_holdout, _ = split_holdout(
+        X,
+        y,
+        fraction=None if holdout_start else float(cfg.holdout.fraction),
+        start=holdout_start,
+        horizon=int(cfg.target.horizon),
+    )
+    return panel_dates(X_holdout).min()
+
+
+def rolling_retrain(
+    cfg: DictConfig, step: int, window: int | None = None, start: str | None = None
+) -> RollingResult:
+    """Walk forward from ``start`` in windows of ``step`` dates; ``window`` (dates) bounds the
+    training history, None trains on everything before each window (expanding)."""
+    if step < 1 or (window is not None and window < 1):
+        raise LifecycleError(f"rolling step and window must be >= 1 dates, got {step} and {window}")
+    horizon = int(cfg.target.horizon)
+    panel = instantiate(cfg.data, _convert_="all")
+    features = instantiate(cfg.features, _convert_="all").fit_transform(panel)
+    X, y = make_dataset(features, forward_log_return(panel, horizon))
+    label_end = label_end_dates(panel, horizon).reindex(X.index)
+    row_dates = panel_dates(X)
+    dates = row_dates.unique().sort_values()
+    begin = int(dates.searchsorted(first_scored_date(cfg, X, y, start)))
+    if begin >= len(dates):
+        raise LifecycleError(f"no date to score on or after {start}")
+
+    template = build_pipeline(cfg)
+    scored, windows = [], []
+    for number, position in enumerate(range(begin, len(dates), step)):
+        test_dates = dates[position : position + step]
+        train = (label_end < test_dates[0]).to_numpy()
+        if window is not None:
+            train = train & (row_dates >= dates[max(0, position - window)])
+        if not train.any():
+            raise LifecycleError(
+                f"window {number} from {test_dates[0]:%Y-%m-%d} has no training rows"
+            )
+        test = row_dates.isin(test_dates)
+        model = clone(template).fit(X[train], y[train])
+        forecast = model.predict(X[test])
+        scored.append(
+            pd.DataFrame(
+                {
+                    DATE_LEVEL: row_dates[test],
+                    TICKER_LEVEL: X.index[test].get_level_values(TICKER_LEVEL),
+                    "y_true": y[test].to_numpy(),
+                    "prediction": forecast,
+                    "window": number,
+                }
+            )
+        )
+        metrics = regression_metrics(y[test], forecast, dates=row_dates[test])
+        windows.append(
+            {
+                "window": number,
+                "train_start": row_dates[train].min(),
+                "train_end": row_dates[train].max(),
+                "train_label_end": label_end[train].max(),
+                "test_start": test_dates[0],
+                "test_end": test_dates[-1],
+                "n_train": int(train.sum()),
+                "n_test": int(test.sum()),
+                **{
+                    name: metrics[name] for name in ("ic", "rank_ic", "mse", "directional_accuracy")
+                },
+            }
+        )
+    predictions = pd.concat(scored, ignore_index=True)
+    return RollingResult(
+        predictions=predictions,
+        windows=pd.DataFrame(windows),
+        metrics=regression_metrics(
+            predictions["y_true"], predictions["prediction"], dates=predictions[DATE_LEVEL]
+        ),
+        daily_ic=daily_ic(predictions),
+    )
+
+
+def daily_ic(predictions: pd.DataFrame) -> pd.Series:
+    """The cross-sectional IC of each scored date (NaN where it is undefined)."""
+    return (
+        predictions.groupby(DATE_LEVEL)
+        .apply(lambda day: day["y_true"].corr(day["prediction"]), include_groups=False)
+        .rename("ic")
+    )

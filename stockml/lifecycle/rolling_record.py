@@ -1,0 +1,58 @@
+"""Where a rolling retrain's results go: files in a directory of their own, and MLflow.
+
+A rolling retrain fits many models and keeps none, so what is worth recording is the stitched
+forecast series, the per-window table and the metrics, linked to the run it started from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from stockml.lifecycle.rolling import RollingResult
+
+ROLLING_OF_TAG = "rolling_of"
+
+
+def write_rolling_files(result: RollingResult, cfg: DictConfig, settings: dict) -> list[Path]:
+    """Write under `<output_root>/rolling/<date>/<time>/`; return the paths written."""
+    folder = Path(str(cfg.paths.output_root)) / "rolling" / f"{datetime.now():%Y-%m-%d/%H-%M-%S-%f}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "predictions": folder / "rolling_predictions.csv",
+        "windows": folder / "rolling_windows.csv",
+        "daily_ic": folder / "rolling_daily_ic.csv",
+        "metrics": folder / "rolling_metrics.json",
+    }
+    result.predictions.to_csv(paths["predictions"], index=False, float_format="%.10g")
+    result.windows.to_csv(paths["windows"], index=False, float_format="%.10g")
+    result.daily_ic.to_csv(paths["daily_ic"], float_format="%.10g")
+    metrics = {k: (v if math.isfinite(v) else None) for k, v in result.metrics.items()}
+    paths["metrics"].write_text(json.dumps({"settings": settings, "metrics": metrics}, indent=2))
+    return list(paths.values())
+
+
+def log_rolling_run(
+    result: RollingResult, cfg: DictConfig, files: list[Path], parent_run_id: str | None
+) -> str:
+    """An MLflow run holding the stitched metrics (`rolling_test_<metric>`) and the files."""
+    import mlflow
+
+    from stockml import tracking
+
+    with tracking.start_run(cfg.tracking, run_name=f"rolling-{files[0].parent.name}") as run:
+        mlflow.log_metrics(
+            {f"rolling_test_{k}": v for k, v in result.metrics.items() if math.isfinite(v)}
+        )
+        for row in result.windows.itertuples():
+            if math.isfinite(row.ic):
+                mlflow.log_metric("rolling_window_ic", row.ic, step=row.window)
+        if parent_run_id is not None:
+            mlflow.set_tag(ROLLING_OF_TAG, parent_run_id)
+        for path in files:
+            mlflow.log_artifact(str(path))
+        return run.info.run_id

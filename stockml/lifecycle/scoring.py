@@ -1,0 +1,109 @@
+"""Load a logged model with its feature recipe, and score models on the very same rows.
+
+Retraining and promotion compare two models; the comparison is only fair when both forecast
+the same (date, ticker) rows against the same labels, each from features built by its own
+recorded recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from stockml.data.schema import panel_dates
+from stockml.lifecycle.errors import LifecycleError
+from stockml.lifecycle.metadata import ModelMetadata
+from stockml.lifecycle.registry import client
+from stockml.target import forward_log_return
+from stockml.validation import regression_metrics
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    uri: str
+    pipeline: Pipeline
+    metadata: ModelMetadata
+
+    def features(self, panel: pd.DataFrame) -> pd.DataFrame:
+        """This model's input columns for every panel row whose features are complete."""
+        built = self.metadata.builder().transform(panel)
+        missing = [name for name in self.metadata.feature_names if name not in built.columns]
+        if missing:
+            raise LifecycleError(f"model {self.uri}: its feature recipe no longer builds {missing}")
+        return built[self.metadata.feature_names].dropna()
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        return pd.Series(self.pipeline.predict(X), index=X.index, name="prediction")
+
+
+def load_scoring_model(uri: str, tracking_uri: str) -> ScoringModel:
+    """The fitted pipeline behind any model URI MLflow resolves, with its stockml metadata."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client(tracking_uri)
+    try:
+        info = mlflow.models.get_model_info(uri)
+        metadata = ModelMetadata.from_model_metadata(info.metadata, uri)
+        pipeline = mlflow.sklearn.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LifecycleError(f"cannot load model {uri} from {tracking_uri}: {first}") from exc
+    return ScoringModel(uri=uri, pipeline=pipeline, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Each model's metrics on the shared rows, and which rows those were."""
+
+    metrics: dict[str, dict[str, float]]
+    rows: pd.MultiIndex
+
+    @property
+    def period(self) -> str:
+        dates = panel_dates(pd.DataFrame(index=self.rows))
+        return f"{dates.min():%Y-%m-%d}..{dates.max():%Y-%m-%d}"
+
+
+def score_models(
+    models: Mapping[str, ScoringModel],
+    panel: pd.DataFrame,
+    horizon: int,
+    rows: pd.Index | None = None,
+) -> Comparison:
+    """Score every model on the rows (of ``rows``, when given) that all of them can forecast
+    and that have a realised ``horizon``-bar label."""
+    label = forward_log_return(panel, horizon).dropna()
+    inputs = {name: model.features(panel) for name, model in models.items()}
+    shared = label.index
+    for X in inputs.values():
+        shared = shared.intersection(X.index)
+    if rows is not None:
+        shared = shared.intersection(rows)
+    if shared.empty:
+        raise LifecycleError("the models share no rows with features and labels to score on")
+    shared = shared.sort_values()
+    y_true = label.loc[shared].to_numpy()
+    dates = panel_dates(pd.DataFrame(index=shared))
+    metrics = {
+        name: regression_metrics(
+            y_true, np.asarray(model.predict(inputs[name].loc[shared])), dates=dates
+        )
+        for name, model in models.items()
+    }
+    return Comparison(metrics=metrics, rows=shared)
+
+
+def in_sample_notes(models: Mapping[str, ScoringModel], comparison: Comparison) -> list[str]:
+    """Which models were fitted on rows up to or past the first compared date: their scores
+    there are in-sample and flatter them."""
+    first = panel_dates(pd.DataFrame(index=comparison.rows)).min()
+    return [
+        f"{name} trained on rows up to {model.metadata.trained_until} (in-sample overlap)"
+        for name, model in models.items()
+        if pd.Timestamp(model.metadata.trained_until) >= first
+    ]

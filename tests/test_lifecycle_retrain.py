@@ -1,0 +1,99 @@
+"""stockml-retrain: a later window, old vs new on the new holdout, and rolling retraining."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from stockml.config import compose_config
+from stockml.data import load_sample
+from stockml.lifecycle.cli import retrain_main
+from stockml.lifecycle.rolling import rolling_retrain
+
+SMALL = [
+    "data.tickers=[AAPL,MSFT]",
+    "data.start=2008-01-01",
+    "features=minimal",
+    "cv.n_splits=3",
+    "cv.train_size=250",
+    "cv.test_size=60",
+    "store.enabled=false",
+    "tracking.log_plots=false",
+]
+
+
+@pytest.mark.slow
+def test_retrain_on_later_window_logs_comparison_in_new_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "stockml", *SMALL, "data.end=2012-06-30"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert completed.returncode == 0, completed.stderr
+    (old_metrics,) = tmp_path.glob("outputs/runs/*/*/metrics.json")
+    old_run_id = json.loads(old_metrics.read_text())["mlflow_run_id"]
+    monkeypatch.chdir(tmp_path)
+    store = f"sqlite:///{tmp_path}/outputs/mlflow.db"
+
+    assert retrain_main([old_run_id, "data.end=2013-03-01", "--tracking-uri", store]) == 0
+
+    out = capsys.readouterr().out
+    assert f"retrained {old_run_id} as " in out
+    client = mlflow.MlflowClient(tracking_uri=store)
+    (new_run,) = client.search_runs(["1"], filter_string=f"tags.retrain_of = '{old_run_id}'")
+    assert new_run.data.params["data.end"] == "2013-03-01"
+    new_document = json.loads(Path(new_run.data.tags["run_dir"], "metrics.json").read_text())
+    assert new_run.data.tags["retrain_compare_rows"] == str(new_document["rows"]["holdout"])
+    metrics = new_run.data.metrics
+    # The new model on its own holdout rows is exactly the run's holdout score...
+    for name in ("mse", "ic", "directional_accuracy"):
+        assert metrics[f"retrain_new_test_{name}"] == pytest.approx(metrics[f"test_{name}"])
+    # ...and the old model was scored on those same rows, with its own predictions.
+    assert metrics["retrain_old_test_mse"] != metrics["retrain_new_test_mse"]
+    assert {f"retrain_old_test_{name}" for name in ("mse", "ic", "rank_ic")} <= metrics.keys()
+
+
+def test_rolling_covers_each_window_once_and_never_trains_on_its_labels() -> None:
+    horizon, step = 5, 40
+    cfg = compose_config(
+        [*SMALL, "tracking.enabled=false", f"target.horizon={horizon}", "holdout.fraction=0.1"]
+    )
+    result = rolling_retrain(cfg, step=step, window=500)
+
+    predictions = result.predictions
+    assert not predictions.duplicated(["date", "ticker"]).any()
+    windows = result.windows
+    assert (
+        windows["test_start"].iloc[1:].to_numpy() > windows["test_end"].iloc[:-1].to_numpy()
+    ).all()
+    assert (predictions.groupby("window")["date"].nunique().iloc[:-1] == step).all()
+    # The stitched series runs without gaps from the first scored date to the last label.
+    panel = load_sample(tickers=["AAPL", "MSFT"], start="2008-01-01")
+    calendar = panel.index.get_level_values("date").unique().sort_values()
+    scored = pd.DatetimeIndex(predictions["date"].unique()).sort_values()
+    first = calendar.get_loc(scored[0])
+    assert list(scored) == list(calendar[first : len(calendar) - horizon])
+    # Independently of the code under test: each ticker's bar `horizon` after the last
+    # training date comes before the window it scores.
+    for window in windows.itertuples():
+        for ticker, bars in panel.groupby(level="ticker"):
+            dates = bars.index.get_level_values("date")
+            label_end = dates[dates.get_loc(window.train_end) + horizon]
+            assert label_end < window.test_start, (window.window, ticker)
+        assert window.train_start >= calendar[calendar.get_loc(window.test_start) - 500]
+    metrics = result.metrics
+    assert np.isfinite(metrics["ic"]) and len(result.daily_ic) == len(scored)
