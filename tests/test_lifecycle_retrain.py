@@ -30,24 +30,33 @@ SMALL = [
 ]
 
 
-@pytest.mark.slow
-def test_retrain_on_later_window_logs_comparison_in_new_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A workspace with one tracked run on data up to mid-2012, and that run's id."""
+    root = tmp_path_factory.mktemp("retrain")
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     completed = subprocess.run(
         [sys.executable, "-m", "stockml", *SMALL, "data.end=2012-06-30"],
-        cwd=tmp_path,
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=300,
         env=env,
     )
     assert completed.returncode == 0, completed.stderr
-    (old_metrics,) = tmp_path.glob("outputs/runs/*/*/metrics.json")
-    old_run_id = json.loads(old_metrics.read_text())["mlflow_run_id"]
-    monkeypatch.chdir(tmp_path)
-    store = f"sqlite:///{tmp_path}/outputs/mlflow.db"
+    (metrics,) = root.glob("outputs/runs/*/*/metrics.json")
+    return root, json.loads(metrics.read_text())["mlflow_run_id"]
+
+
+@pytest.mark.slow
+def test_retrain_on_later_window_logs_comparison_in_new_run(
+    recorded: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, old_run_id = recorded
+    monkeypatch.chdir(root)
+    store = f"sqlite:///{root}/outputs/mlflow.db"
 
     assert retrain_main([old_run_id, "data.end=2013-03-01", "--tracking-uri", store]) == 0
 
@@ -65,6 +74,30 @@ def test_retrain_on_later_window_logs_comparison_in_new_run(
     # ...and the old model was scored on those same rows, with its own predictions.
     assert metrics["retrain_old_test_mse"] != metrics["retrain_new_test_mse"]
     assert {f"retrain_old_test_{name}" for name in ("mse", "ic", "rank_ic")} <= metrics.keys()
+
+
+@pytest.mark.slow
+def test_rolling_command_records_stitched_metrics_linked_to_the_run(
+    recorded: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, run_id = recorded
+    monkeypatch.chdir(root)
+    store = f"sqlite:///{root}/outputs/mlflow.db"
+
+    assert retrain_main(["--rolling", "--step", "60", run_id, "--tracking-uri", store]) == 0
+
+    assert "stitched out-of-sample" in capsys.readouterr().out
+    client = mlflow.MlflowClient(tracking_uri=store)
+    (run,) = client.search_runs(["1"], filter_string=f"tags.rolling_of = '{run_id}'")
+    (folder,) = root.glob("outputs/rolling/*/*")
+    stitched = pd.read_csv(folder / "rolling_predictions.csv")
+    assert not stitched.duplicated(["date", "ticker"]).any()
+    windows = pd.read_csv(folder / "rolling_windows.csv")
+    logged = client.get_metric_history(run.info.run_id, "rolling_window_ic")
+    assert len(logged) == windows["ic"].notna().sum() > 0
+    assert "rolling_test_mse" in run.data.metrics
 
 
 def test_rolling_covers_each_window_once_and_never_trains_on_its_labels() -> None:

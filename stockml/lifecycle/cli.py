@@ -13,10 +13,13 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from stockml.errors import USER_ERRORS
 from stockml.lifecycle.errors import LifecycleError
+
+if TYPE_CHECKING:
+    from stockml.lifecycle.snapshot import RunSnapshot
 
 # MLflow draws a progress bar on stderr for every download; keep the commands' output readable.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -115,12 +118,12 @@ def retrain_main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _rolling(snapshot: object, args: argparse.Namespace) -> int:
+def _rolling(snapshot: RunSnapshot, args: argparse.Namespace) -> int:
     from stockml.lifecycle.rolling import rolling_retrain
     from stockml.lifecycle.rolling_record import log_rolling_run, write_rolling_files
     from stockml.lifecycle.snapshot import compose_snapshot
 
-    cfg = compose_snapshot(snapshot, args.overrides)  # type: ignore[arg-type]
+    cfg = compose_snapshot(snapshot, args.overrides)
     result = rolling_retrain(cfg, step=args.step, window=args.window, start=args.start)
     settings = {
         "run": args.run,
@@ -135,7 +138,7 @@ def _rolling(snapshot: object, args: argparse.Namespace) -> int:
     print(_metrics_table({"rolling": result.metrics}))
     print(f"files in {files[0].parent}")
     if cfg.tracking.enabled:
-        run_id = log_rolling_run(result, cfg, files, snapshot.run_id)  # type: ignore[attr-defined]
+        run_id = log_rolling_run(result, cfg, files, snapshot.run_id)
         print(f"MLflow run {run_id} in {cfg.tracking.uri}")
     return 0
 
