@@ -13,6 +13,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from stockml.config import CONFIG_NAME, config_dir
 from stockml.config_checks import check_config
@@ -63,7 +64,9 @@ def hydra_entry(cfg: DictConfig) -> float:
         message = user_error_message(exc)
         if message is None:
             raise
-        raise StockmlError(message) from exc
+        # Hydra prints an OmegaConf cause in full after the message; the message says it all.
+        cause = None if isinstance(exc, OmegaConfBaseException) else exc
+        raise StockmlError(message) from cause
 
 
 def main() -> None:

@@ -7,16 +7,19 @@ known input errors in it gives clean messages without bypassing Hydra's bookkeep
 
 from __future__ import annotations
 
-from hydra.errors import CompactHydraException
+from hydra.errors import CompactHydraException, InstantiationException
+from omegaconf.errors import MissingMandatoryValue
 
 from stockml.config import ConfigError
 from stockml.data import DataValidationError
 
-# Errors caused by the user's data or config, as opposed to bugs in stockml.
+# Errors caused by the user's data or config, as opposed to bugs in stockml. ValueError stays
+# in: scikit-learn reports bad estimator parameters (model.alpha=-1) with it.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError,
     DataValidationError,
     FileNotFoundError,
+    MissingMandatoryValue,
     ValueError,
 )
 
@@ -26,3 +29,18 @@ class StockmlError(CompactHydraException):
 
     def __init__(self, message: str) -> None:
         super().__init__(f"stockml: error: {message}")
+
+
+def user_error_message(exc: BaseException) -> str | None:
+    """The one-line message for an error the user caused, or None for a bug.
+
+    Hydra wraps errors raised while instantiating a `_target_` (a loader refusing its file,
+    a splitter refusing its parameters) in a three-line InstantiationException; the cause is
+    what the user needs to read.
+    """
+    if isinstance(exc, InstantiationException) and isinstance(exc.__cause__, USER_ERRORS):
+        exc = exc.__cause__
+    if not isinstance(exc, USER_ERRORS):
+        return None
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

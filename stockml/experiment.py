@@ -24,6 +24,8 @@ from stockml.pipeline import build_pipeline
 from stockml.tuning.inner_search import SearchResult, run_search
 from stockml.validation import baseline_metrics, regression_metrics
 
+CORRELATION_METRICS = frozenset({"ic", "rank_ic", "icir", "rank_icir"})
+
 
 @dataclass
 class ExperimentResult:
@@ -50,6 +52,16 @@ class ExperimentResult:
                 if baseline != "zero":
                     flat[f"baseline_{baseline}_test_{name}"] = values.get(name, math.nan)
         return flat
+
+    def objective(self, key: str) -> float:
+        """`metric(key)` as a sweeper should see it: an undefined correlation counts as 0.
+
+        A constant forecast (a lasso that zeroed every coefficient) has no IC at all; to an
+        optimiser that is "no skill", not a crashed trial that counts towards the failure cap.
+        """
+        value = self.metric(key)
+        correlation = key.removeprefix("cv_").removesuffix("_mean") in CORRELATION_METRICS
+        return 0.0 if correlation and math.isnan(value) else value
 
     def metric(self, key: str) -> float:
         flat = self.flat_metrics()

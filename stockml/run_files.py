@@ -30,7 +30,7 @@ def metrics_document(
 ) -> dict[str, Any]:
     return {
         "optimized_metric": optimized_metric,
-        "value": _finite_or_none(result.metric(optimized_metric)),
+        "value": _finite_or_none(result.objective(optimized_metric)),
         "mlflow_run_id": mlflow_run_id,
         "data_fingerprint": result.data.fingerprint,
         "cv": {

@@ -91,9 +91,12 @@ def test_tracking_disabled_writes_no_mlflow_store(tmp_path: Path) -> None:
     ("overrides", "message"),
     [
         (["target.horizon=-2"], "target.horizon must be an integer >= 1"),
-        (["model=nope"], "model/nope"),
         (["data=csv", "data.path=missing_dir"], "missing_dir"),
+        (["data=csv"], "data.path"),
         (["holdout.start=2030-01-01"], "holdout"),
+        (["cv.n_splits=1"], "n_splits"),
+        (["data.tickers=[ZZZ]"], "ZZZ"),
+        (["model.alpha=-1"], "alpha"),
     ],
 )
 def test_bad_input_exits_1_with_one_line_and_no_traceback(
@@ -101,7 +104,22 @@ def test_bad_input_exits_1_with_one_line_and_no_traceback(
 ) -> None:
     completed = stockml(tmp_path, *overrides, "tracking.enabled=false", "store.enabled=false")
     assert completed.returncode == 1
-    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
+    # Hydra frames the message with the job's overrides and a HYDRA_FULL_ERROR hint.
+    framing = ("Error executing job with overrides", "Set the environment variable HYDRA_FULL")
+    lines = [
+        line
+        for line in completed.stderr.splitlines()
+        if line.strip() and not line.startswith(framing)
+    ]
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("stockml: error: ") and message in lines[0]
+
+
+def test_unknown_config_option_lists_the_available_ones(tmp_path: Path) -> None:
+    completed = stockml(tmp_path, "model=nope", "store.enabled=false")
+    assert completed.returncode == 1
+    assert "Could not find 'model/nope'" in completed.stderr and "ridge" in completed.stderr
     assert "Traceback" not in completed.stderr
 
 

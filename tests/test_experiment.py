@@ -31,11 +31,9 @@ def test_holdout_is_the_most_recent_slice_and_purged_from_dev(result) -> None:
     dev_dates = panel_dates(result.data.X_dev)
     holdout_dates = panel_dates(result.data.X_holdout)
     assert dev_dates.max() < holdout_dates.min()
-    all_dates = np.unique(np.concatenate([dev_dates.unique(), holdout_dates.unique()]))
-    gap = np.searchsorted(all_dates, holdout_dates.min()) - np.searchsorted(
-        all_dates, dev_dates.max()
-    )
-    assert gap >= 1  # at least the horizon-1 purge between dev's labels and the holdout
+    calendar = panel_dates(result.data.panel).unique().sort_values()
+    gap = calendar.get_loc(holdout_dates.min()) - calendar.get_loc(dev_dates.max())
+    assert gap == 1 + 1  # one purged date (the horizon) between dev's last date and holdout
 
 
 def test_cv_folds_only_ever_see_dev_dates(result) -> None:
@@ -80,3 +78,10 @@ def test_random_forest_is_reproducible_and_seed_matters() -> None:
     other = run_experiment(compose_config([*overrides, "seed=2"])).metric("test_mse")
     assert first == second
     assert first != other
+
+
+def test_a_constant_forecast_scores_zero_ic_for_sweepers_not_nan() -> None:
+    constant = run_experiment(compose_config([*SMALL, "model=lasso", "model.alpha=10"]))
+    assert math.isnan(constant.metric("cv_ic_mean"))  # reported honestly as undefined
+    assert constant.objective("cv_ic_mean") == 0.0  # but no skill, not a failed trial
+    assert constant.objective("cv_mse_mean") == constant.metric("cv_mse_mean")

@@ -18,6 +18,7 @@ from typing import Any
 import optuna
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
+from hydra.errors import CompactHydraException
 from hydra.utils import get_method
 from optuna.trial import TrialState
 
@@ -39,8 +40,11 @@ CustomSearchSpace = Callable[[Any, optuna.Trial], None]
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-class TooManyFailedTrials(RuntimeError):
-    """More trials failed than `max_failure_rate` allows; the sweep stopped."""
+class TooManyFailedTrials(CompactHydraException):
+    """More trials failed than `max_failure_rate` allows; the sweep stopped.
+
+    A CompactHydraException, so the command prints this one message, not a traceback.
+    """
 
 
 @dataclass(frozen=True)
