@@ -131,3 +131,11 @@ def test_db_upgrade_and_default_url_from_env(tmp_path: Path, monkeypatch, capsys
     assert main(["db", "upgrade"]) == 0
     assert "is at the latest schema" in capsys.readouterr().out
     assert (tmp_path / "env.db").is_file()
+
+
+@pytest.mark.parametrize("flag", ["--lease", "--poll"])
+def test_work_refuses_a_non_positive_lease_or_poll(flag: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["work", flag, "0"])
+    assert exit_info.value.code == 2
+    assert "must be > 0 seconds" in capsys.readouterr().err

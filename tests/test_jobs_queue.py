@@ -142,8 +142,8 @@ def test_list_filters_and_orders_newest_first(store: Store) -> None:
 
 def test_cleanup_removes_old_finished_rows_and_output_dirs(store: Store, tmp_path: Path) -> None:
     old_dir, new_dir = tmp_path / "old", tmp_path / "new"
-    old_dir.mkdir()
-    new_dir.mkdir()
+    (old_dir / ".hydra").mkdir(parents=True)
+    (new_dir / ".hydra").mkdir(parents=True)
     old, new, queued = _submit(store), _submit(store), _submit(store)
     for job_id, output_dir in ((old, old_dir), (new, new_dir)):
         queue.claim(store, "w", 30)
@@ -166,6 +166,20 @@ def test_cleanup_removes_old_finished_rows_and_output_dirs(store: Store, tmp_pat
     assert [job.id for job in removed] == [old]
     assert not old_dir.exists() and new_dir.exists()
     assert {job.id for job in queue.list_jobs(store)} == {new, queued}
+
+
+def test_cleanup_never_deletes_a_directory_stockml_did_not_create(
+    store: Store, tmp_path: Path
+) -> None:
+    precious = tmp_path / "my_research"  # e.g. a run started with hydra.run.dir=.
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    job_id = _submit(store)
+    queue.claim(store, "w", 30)
+    queue.finish(store, job_id, "succeeded", output_dir=str(precious), worker_id="w")
+    removed = cleanup(store, timedelta(seconds=0))
+    assert [job.id for job in removed] == [job_id]
+    assert (precious / "notes.txt").read_text() == "keep me"
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    """A lease of 0 would make every running job look abandoned to the other workers."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 seconds, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -60,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     work = commands.add_parser("work", help="run workers that execute queued jobs")
     work.add_argument("--workers", type=_positive_int, default=1)
     work.add_argument("--until-empty", action="store_true", help="exit when nothing is queued")
-    work.add_argument("--lease", type=float, default=30.0, help="lease seconds (default 30)")
-    work.add_argument("--poll", type=float, default=1.0, help="idle poll seconds (default 1)")
+    work.add_argument(
+        "--lease", type=_positive_seconds, default=30.0, help="lease seconds (default 30)"
+    )
+    work.add_argument(
+        "--poll", type=_positive_seconds, default=1.0, help="idle poll seconds (default 1)"
+    )
     work.add_argument(
         "--command",
         dest="command_json",
@@ -94,7 +109,8 @@ def _when(value: datetime | None) -> str:
 def _duration(job: Job) -> str:
     if not job.started_at:
         return "-"
-    seconds = ((job.finished_at or datetime.now(job.started_at.tzinfo)) - job.started_at).seconds
+    elapsed = (job.finished_at or datetime.now(job.started_at.tzinfo)) - job.started_at
+    seconds = int(elapsed.total_seconds())
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
