@@ -119,8 +119,8 @@ def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str,
     (fewer than ``MIN_NAMES_PER_DATE`` rows, constant forecast or target) are skipped, and if
     none remain the pooled value is used (ICIR then NaN). So a panel of one or two tickers
     reports the pooled time-series correlation: across two names the per-date correlation is
-    always +1 or -1, a coin-flip hit rate rather than an IC. ICIR is the mean over the standard deviation (ddof=1) of the
-    per-date series, NaN when that is undefined.
+    always +1 or -1, a coin-flip hit rate rather than an IC. ICIR is the mean over the
+    standard deviation (ddof=1) of the per-date series, NaN when that is undefined.
     """
     y_true, y_pred = _as_vectors(y_true, y_pred)
     scores = {name: metric(y_true, y_pred) for name, metric in _POOLED.items()}
