@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -37,16 +39,13 @@ def leaderboard(
     if experiment and experiments[0] is None:
         names = [e.name for e in client.search_experiments()]
         raise ValueError(f"no MLflow experiment named {experiment!r}; known: {names}")
-    filter_string = ""
+    filter_string = "attributes.status = 'FINISHED'"  # a crashed run's CV is not a result
     if sweep_dir:
-        filter_string = f"tags.sweep_dir = '{Path(sweep_dir).resolve()}'"
-    runs = client.search_runs(
-        [e.experiment_id for e in experiments if e is not None],
-        filter_string=filter_string,
-        max_results=5000,
-    )
+        quoted = str(Path(sweep_dir).resolve()).replace("'", "\\'")
+        filter_string += f" and tags.sweep_dir = '{quoted}'"
     rows = []
-    for run in runs:
+    for run in _all_runs(client, [e.experiment_id for e in experiments if e is not None],
+                         filter_string):  # fmt: skip
         metrics, params, tags = run.data.metrics, run.data.params, run.data.tags
         if f"cv_{metric}_mean" not in metrics:
             continue
@@ -64,6 +63,10 @@ def leaderboard(
                 f"cv_{metric}_std": metrics.get(f"cv_{metric}_std", math.nan),
                 f"test_{metric}": metrics.get(f"test_{metric}", math.nan),
                 f"baseline_test_{metric}": metrics.get(f"baseline_test_{metric}", math.nan),
+                # the zero forecast has no IC; "the last return persists" does
+                f"last_return_test_{metric}": metrics.get(
+                    f"baseline_last_return_test_{metric}", math.nan
+                ),
                 "seconds": seconds,
                 "sweep_dir": tags.get("sweep_dir", ""),
             }
@@ -82,6 +85,19 @@ def markdown_table(frame: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in cells.itertuples(index=False)]
     return "\n".join(lines) + "\n"
+
+
+def _all_runs(client: Any, experiment_ids: list[str], filter_string: str) -> Iterator[Any]:
+    """Every matching run, page by page (one search returns at most a few thousand)."""
+    token = None
+    while True:
+        page = client.search_runs(
+            experiment_ids, filter_string=filter_string, max_results=1000, page_token=token
+        )
+        yield from page
+        token = page.token
+        if not token:
+            return
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

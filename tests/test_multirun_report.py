@@ -62,6 +62,7 @@ def test_leaderboard_ranks_the_sweep_runs_by_cv_score(sweep: Path, capsys) -> No
     assert sorted(board["model"]) == ["Lasso", "LinearRegression", "Ridge"]
     assert board["cv_mse_mean"].is_monotonic_increasing  # lower MSE is better: best first
     assert (board["baseline_test_mse"] > 0).all()
+    assert (board["last_return_test_mse"] > 0).all()
 
     out_csv = sweep / "board.csv"
     out_md = sweep / "board.md"
