@@ -49,4 +49,8 @@ def summary_table(result: ExperimentResult) -> str:
             f"{search.method} search: {search.n_candidates} candidates, best CV {search.metric} "
             f"{_fmt(search.best_score)} at {search.best_params}"
         )
+        lines.append(
+            "  (the CV column is the selected candidate on the folds it was selected on, so it "
+            "is optimistic; the holdout is the honest estimate)"
+        )
     return "\n".join(lines)

@@ -137,6 +137,9 @@ def log_result(
         "run_dir": str(run_dir.resolve()),
         **package_versions(),
     }
+    if result.search is not None:
+        # Its cv_* metrics come from the folds the search selected on: optimistic by design.
+        tags["search_method"] = result.search.method
     if sweep_dir is not None:
         tags["sweep_dir"] = str(sweep_dir.resolve())
     commit = git_commit()
