@@ -6,7 +6,9 @@ and turns known input errors into one-line messages.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -69,6 +71,23 @@ def hydra_entry(cfg: DictConfig) -> float:
         raise StockmlError(message) from cause
 
 
+# `stockml <name> ...` runs the companion command `stockml-<name> ...`, so one entry point (and
+# `python -m stockml`) reaches everything; the job queue runs retrains through it.
+SUBCOMMANDS: dict[str, str] = {
+    "jobs": "stockml.jobs.cli:main",
+    "report": "stockml.report:main",
+    "reproduce": "stockml.lifecycle.cli:reproduce_main",
+    "retrain": "stockml.lifecycle.cli:retrain_main",
+    "register": "stockml.lifecycle.cli:register_main",
+    "promote": "stockml.lifecycle.cli:promote_main",
+    "predict": "stockml.lifecycle.cli:predict_main",
+}
+
+
 def main() -> None:
     """Console-script entry point (`stockml ...`, `python -m stockml ...`)."""
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        module_name, function_name = SUBCOMMANDS[sys.argv[1]].split(":")
+        command = getattr(importlib.import_module(module_name), function_name)
+        sys.exit(command(sys.argv[2:]))
     hydra_entry()

@@ -205,6 +205,10 @@ def test_kinds_map_to_overrides_and_commands() -> None:
     assert compare == ["model=linear,ridge,lasso,random_forest,gradient_boosting", "seed=1"]
     assert command_for("compare", compare, ["stockml"]) == ["stockml", "-m", *compare]
     assert command_for("train", ["a=1"], ["stockml"]) == ["stockml", "a=1"]
+    retrain = job_overrides("retrain", ["data.end=2013-03-01"], target="abc")
+    assert command_for("retrain", retrain, ["stockml"]) == [
+        "stockml", "retrain", "abc", "data.end=2013-03-01",
+    ]  # fmt: skip
     assert set(KINDS) == {"train", "retrain", "tune", "select_features", "compare"}
     with pytest.raises(KindError, match="--of"):
         job_overrides("retrain", [])

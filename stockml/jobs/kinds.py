@@ -27,13 +27,16 @@ class Kind:
     multirun: bool = False
     # Override recording the run this job derives from, formatted with `target`.
     target_override: str | None = None
+    # `stockml <subcommand> RUN ...` runs the job instead of the experiment app itself.
+    subcommand: str | None = None
 
 
 KINDS: dict[str, Kind] = {
     "train": Kind("one experiment with the given overrides"),
     "retrain": Kind(
-        "a train run of the given overrides, recording the run it retrains",
+        "retrain a recorded run with the given overrides and compare old and new models",
         target_override="+retrain_of={target}",
+        subcommand="retrain",
     ),
     "tune": Kind(
         "hyperparameter search with the Bayesian optimizer",
@@ -95,4 +98,13 @@ def base_command() -> list[str]:
 
 def command_for(kind_name: str, overrides: Sequence[str], base: Sequence[str]) -> list[str]:
     kind = get_kind(kind_name)
+    if kind.subcommand and kind.target_override:
+        # The stored overrides record the target as `+retrain_of=RUN`; the subcommand takes
+        # it as its first argument instead.
+        marker = kind.target_override.split("{", 1)[0]
+        targets = [o.removeprefix(marker) for o in overrides if o.startswith(marker)]
+        rest = [o for o in overrides if not o.startswith(marker)]
+        if len(targets) != 1:
+            raise KindError(f"a {kind_name} job needs exactly one {marker}RUN override")
+        return [*base, kind.subcommand, targets[0], *rest]
     return [*base, *(["-m"] if kind.multirun else []), *overrides]

@@ -116,9 +116,28 @@ def config_dir_for(snapshot: RunSnapshot) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def refuse_group_choices(overrides: Sequence[str]) -> None:
+    """A snapshot is fully composed: `features=minimal` would set the node to a string.
+
+    Choosing another option of a config group needs the defaults list the snapshot no longer
+    has, so such overrides are refused with what to write instead.
+    """
+    groups = {path.name for path in config_dir().iterdir() if path.is_dir()}
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in groups:
+            raise ConfigError(
+                f"{override!r} chooses a config group option, but a recorded run's config is "
+                f"already composed: change its values instead (e.g. {key}.<key>=...), or start "
+                "a new run with `stockml`"
+            )
+
+
 def compose_snapshot(snapshot: RunSnapshot, overrides: Sequence[str] = ()) -> DictConfig:
     """The config the re-run will see: the snapshot with ``overrides`` applied."""
     from hydra import compose, initialize_config_dir
+
+    refuse_group_choices(overrides)
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
