@@ -159,3 +159,28 @@ def test_baselines_score_constant_forecasts() -> None:
 def test_baselines_need_training_labels() -> None:
     with pytest.raises(ValueError, match="y_train must be non-empty"):
         baseline_metrics(Y, y_train=[])
+
+
+@pytest.mark.filterwarnings("error")
+def test_per_date_ic_matches_scipy_date_by_date_with_ties_and_constant_dates() -> None:
+    from scipy.stats import pearsonr, spearmanr
+
+    rng = np.random.default_rng(3)
+    dates = np.repeat(np.arange(60), 5)
+    rng.shuffle(dates)
+    y = rng.normal(size=dates.size)
+    p = np.round(rng.normal(size=dates.size), 1)  # ties within dates
+    p[dates == 7] = 0.25  # a constant forecast on one date: skipped
+    expected_ic, expected_rank = [], []
+    for date in range(60):
+        if date == 7:
+            continue
+        on = dates == date
+        expected_ic.append(pearsonr(p[on], y[on])[0])
+        expected_rank.append(spearmanr(p[on], y[on])[0])
+    scores = regression_metrics(y, p, dates=dates)
+    assert scores["ic"] == pytest.approx(np.mean(expected_ic), abs=1e-12)
+    assert scores["rank_ic"] == pytest.approx(np.mean(expected_rank), abs=1e-12)
+    assert scores["icir"] == pytest.approx(
+        np.mean(expected_ic) / np.std(expected_ic, ddof=1), abs=1e-10
+    )

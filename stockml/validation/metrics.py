@@ -128,29 +128,46 @@ def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str,
     if dates is not None:
         if len(dates) != len(y_true):
             raise ValueError(f"dates has {len(dates)} entries but y_true has {len(y_true)}")
-        for name, correlation in (("ic", _pearson), ("rank_ic", _spearman)):
-            daily = _per_date(y_true, y_pred, dates, correlation)
+        for name, rank in (("ic", False), ("rank_ic", True)):
+            daily = _per_date(y_true, y_pred, dates, rank)
             if daily.size:
                 scores[name] = float(daily.mean())
                 scores[f"{name}ir"] = _information_ratio(daily)
     return scores
 
 
-def _per_date(
-    y_true: np.ndarray, y_pred: np.ndarray, dates: Any, correlation: Metric
-) -> np.ndarray:
-    """The defined per-date correlations between forecast and target, in date order."""
-    codes = pd.factorize(pd.Index(dates), sort=True)[0]
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    daily = [
-        correlation(pred, true) if len(pred) >= MIN_NAMES_PER_DATE else np.nan
-        for pred, true in zip(
-            np.split(y_pred[order], bounds), np.split(y_true[order], bounds), strict=True
+def _per_date(y_true: np.ndarray, y_pred: np.ndarray, dates: Any, rank: bool) -> np.ndarray:
+    """The defined per-date correlations between forecast and target, in date order.
+
+    One grouped pass over all dates (ranks within each date for rank IC) rather than a
+    correlation call per date: a holdout has hundreds of dates and every run scores several
+    forecasts, so a per-date loop was most of a small run's scoring time.
+    """
+    frame = pd.DataFrame(
+        {"date": pd.factorize(pd.Index(dates), sort=True)[0], "true": y_true, "pred": y_pred}
+    )
+    values = frame[["true", "pred"]]
+    if rank:
+        values = values.groupby(frame["date"]).rank(method="average")
+    by_date = values.groupby(frame["date"], sort=True)
+    spread = by_date.max() - by_date.min()  # exact: a constant side gives exactly 0
+    centred = values - by_date.transform("mean")
+    sums = (
+        pd.DataFrame(
+            {
+                "xy": centred["true"] * centred["pred"],
+                "xx": centred["true"] ** 2,
+                "yy": centred["pred"] ** 2,
+            }
         )
-    ]
-    values = np.asarray(daily, dtype=float)
-    return values[~np.isnan(values)]
+        .groupby(frame["date"], sort=True)
+        .sum()
+    )
+    defined = (
+        (by_date.size() >= MIN_NAMES_PER_DATE) & (spread["true"] > 0) & (spread["pred"] > 0)
+    ).to_numpy()
+    xy, xx, yy = (sums[column].to_numpy()[defined] for column in ("xy", "xx", "yy"))
+    return np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
 
 
 def _information_ratio(daily: np.ndarray) -> float:
