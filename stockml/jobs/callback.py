@@ -18,35 +18,13 @@ from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn
-from hydra.core.utils import JobStatus as HydraJobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
-from sqlalchemy import update
 
-from stockml.jobs import queue
-from stockml.jobs.db import Store, StoreError, absolute_url, open_store
-from stockml.jobs.models import Job, JobStatus, utcnow
-from stockml.jobs.results import read_result
-from stockml.jobs.worker import JOB_ID_ENV, STORE_URL_ENV
+from stockml.jobs.env import JOB_ID_ENV, STORE_URL_ENV
 
 log = logging.getLogger(__name__)
-
-_stores: dict[str, Store] = {}
-_failures: dict[str, StoreError] = {}
-
-
-def _store(url: str) -> Store:
-    """One store per process and URL: the schema check (or a connect timeout) happens once."""
-    if url in _failures:
-        raise _failures[url]
-    if url not in _stores:
-        try:
-            _stores[url] = open_store(url)
-        except StoreError as exc:
-            _failures[url] = exc
-            raise
-    return _stores[url]
 
 
 class JobStoreCallback(Callback):
@@ -64,18 +42,22 @@ class JobStoreCallback(Callback):
                 log.warning("job store: could not %s, run not recorded: %s", what, first_line)
                 self._warned = True
 
-    def _target(self, config: DictConfig) -> tuple[str, int | None] | None:
-        """(store URL, queued job id or None), or None when nothing is to be recorded."""
+    def _target(self, config: DictConfig) -> tuple[Any, int | None] | None:
+        """(store, queued job id or None), or None when nothing is to be recorded."""
         job_id = os.environ.get(JOB_ID_ENV)
         if job_id and os.environ.get(STORE_URL_ENV):
-            return os.environ[STORE_URL_ENV], int(job_id)
-        store_config = config.get("store")
-        if not store_config or not store_config.get("enabled", False):
-            return None
+            url, queued = os.environ[STORE_URL_ENV], int(job_id)
+        else:
+            store_config = config.get("store")
+            if not store_config or not store_config.get("enabled", False):
+                return None
+            url, queued = str(store_config.url), None
+        from stockml.jobs.recording import store_for
+
         # From the config, not HydraConfig: some launchers (submitit) call on_multirun_start
         # before HydraConfig is set in the launching process.
         cwd = Path(OmegaConf.select(config, "hydra.runtime.cwd") or os.getcwd())
-        return absolute_url(str(store_config.url), cwd), None
+        return store_for(url, cwd), queued
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self._guarded("record the sweep directory", self._record_sweep, config)
@@ -92,74 +74,24 @@ class JobStoreCallback(Callback):
         target = self._target(config)
         if target is None or target[1] is None:
             return
-        url, job_id = target
-        sweep_dir = str(Path(config.hydra.sweep.dir).resolve())
-        with _store(url).session() as session:
-            session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.output_dir.is_(None))
-                .values(output_dir=sweep_dir)
-            )
+        from stockml.jobs.recording import record_sweep
+
+        record_sweep(target[0], target[1], str(config.hydra.sweep.dir))
 
     def _start(self, config: DictConfig) -> None:
         target = self._target(config)
         if target is None:
             return
-        url, job_id = target
+        from stockml.jobs.recording import record_start
+
         hydra = HydraConfig.get()
         multirun = hydra.mode == RunMode.MULTIRUN
-        task_keys = [key for key in config if key != "hydra"]
-        values: dict[str, Any] = {
-            "config_yaml": OmegaConf.to_yaml(OmegaConf.masked_copy(config, task_keys)),
-            "output_dir": str(hydra.runtime.output_dir),
-        }
-        store = _store(url)
-        if job_id is not None and not multirun:
-            with store.session() as session:
-                session.execute(update(Job).where(Job.id == job_id).values(values))
-            self._row_id, self._owns_row = job_id, False
-            return
-        now = utcnow()
-        row = Job(
-            kind="train",
-            priority=0,
-            status=JobStatus.RUNNING.value,
-            overrides=list(hydra.overrides.task),
-            created_at=now,
-            started_at=now,
-            attempts=1,
-            max_attempts=1,
-            cancel_requested=False,
-            worker_id="cli" if job_id is None else f"job:{job_id}",
-            pid=os.getpid(),
-            sweep_id=str(Path(hydra.sweep.dir).resolve()) if multirun else None,
-            parent_id=job_id,
-            **values,
-        )
-        with store.session() as session:
-            session.add(row)
-            session.flush()
-            self._row_id, self._owns_row = row.id, True
+        self._row_id, self._owns_row = record_start(target[0], config, target[1], hydra, multirun)
 
     def _end(self, config: DictConfig, job_return: JobReturn) -> None:
         target = self._target(config)
         assert target is not None and self._row_id is not None
-        store = _store(target[0])
-        result = read_result(HydraConfig.get().runtime.output_dir)
-        metrics = result.metrics if result else None
-        mlflow_run_id = result.mlflow_run_id if result else None
-        if not self._owns_row:
-            values = {"metrics": metrics, "mlflow_run_id": mlflow_run_id}
-            with store.session() as session:
-                session.execute(update(Job).where(Job.id == self._row_id).values(values))
-            return
-        failed = job_return.status != HydraJobStatus.COMPLETED
-        exc = job_return._return_value if failed else None
-        queue.finish(
-            store,
-            self._row_id,
-            JobStatus.FAILED if failed else JobStatus.SUCCEEDED,
-            error=f"{type(exc).__name__}: {exc}" if exc is not None else None,
-            metrics=metrics,
-            mlflow_run_id=mlflow_run_id,
-        )
+        from stockml.jobs.recording import record_end
+
+        output_dir = str(HydraConfig.get().runtime.output_dir)
+        record_end(target[0], self._row_id, self._owns_row, output_dir, job_return)

@@ -19,8 +19,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockml.jobs.env import STORE_URL_ENV
+
 DEFAULT_URL = "sqlite:///outputs/jobs.db"
-STORE_URL_ENV = "STOCKML_STORE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -24,12 +24,11 @@ from typing import IO
 
 from stockml.jobs import queue
 from stockml.jobs.db import Store, StoreError, open_store
+from stockml.jobs.env import JOB_ID_ENV, STORE_URL_ENV
 from stockml.jobs.kinds import base_command, command_for
 from stockml.jobs.models import Job, JobStatus
 from stockml.jobs.results import read_result
 
-JOB_ID_ENV = "STOCKML_JOB_ID"
-STORE_URL_ENV = "STOCKML_STORE_URL"
 ERROR_TAIL_LINES = 20
 ERROR_MAX_CHARS = 4000
 PR_SET_PDEATHSIG = 1
