@@ -181,6 +181,9 @@ def _log_model(result: ExperimentResult, horizon: int) -> None:
         signature=signature,
         input_example=example,
         pip_requirements=requirement_pins(),
+        # Explicit, and matching the pinned requirements: MLflow 3's default (skops) would need
+        # a package the requirements do not list, and refuses stockml's own estimator classes.
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
         metadata={
             METADATA_KEY: metadata_for(result.data.features, result.data.X_dev, horizon).to_dict()
         },
@@ -188,10 +191,8 @@ def _log_model(result: ExperimentResult, horizon: int) -> None:
 
 
 def _log_plots(result: ExperimentResult) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # Figures are built with matplotlib.figure.Figure directly: no pyplot, no GUI backend,
+    # nothing to close, and 0.2 s less import time.
     import mlflow
 
     from stockml.plots import holdout_figure, search_history_figure
@@ -201,4 +202,3 @@ def _log_plots(result: ExperimentResult) -> None:
         figures["plots/search_history.png"] = search_history_figure(result.search)
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)
-        plt.close(figure)

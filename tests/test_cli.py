@@ -67,11 +67,15 @@ def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
     assert run.data.tags["data_fingerprint"] == document["data_fingerprint"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config", "metrics.json", "features.json", "holdout_predictions.csv"} <= artifacts
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert plots == {"plots/holdout.png"}
     snapshot = {a.path for a in client.list_artifacts(run.info.run_id, "config")}
     assert "config/config.yaml" in snapshot
     mlflow.set_tracking_uri(client.tracking_uri)
     models = client.search_logged_models(experiment_ids=[experiment.experiment_id])
     assert [m.source_run_id for m in models] == [run.info.run_id]
+    flavor = mlflow.models.get_model_info(models[0].model_uri).flavors["sklearn"]
+    assert flavor["serialization_format"] == "cloudpickle"  # what the requirements pin
     loaded = mlflow.sklearn.load_model(models[0].model_uri)
     feature_names = json.loads((run_dir / "features.json").read_text())
     assert list(loaded.feature_names_in_) == feature_names
