@@ -11,14 +11,15 @@ import re
 from omegaconf import DictConfig
 
 from stockml.config import ConfigError
-from stockml.validation.metrics import GREATER_IS_BETTER
-
-# Only CV scores may be optimised: a sweep that selects on test_* would tune on the holdout.
-METRIC_KEY = re.compile(rf"^cv_({'|'.join(GREATER_IS_BETTER)})_(mean|std)$")
 
 
 def check_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first wrong value."""
+    # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
+    from stockml.validation.metrics import GREATER_IS_BETTER
+
+    # Only CV scores may be optimised: a sweep selecting on test_* would tune on the holdout.
+    metric_key = re.compile(rf"^cv_({'|'.join(GREATER_IS_BETTER)})_(mean|std)$")
     horizon = cfg.target.horizon
     if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
         raise ConfigError(f"target.horizon must be an integer >= 1 (bars ahead), got {horizon!r}")
@@ -30,7 +31,7 @@ def check_config(cfg: DictConfig) -> None:
             f"holdout.fraction must lie strictly between 0 and 1 (or set holdout.start), "
             f"got {fraction!r}"
         )
-    if not METRIC_KEY.match(str(cfg.optimized_metric)):
+    if not metric_key.match(str(cfg.optimized_metric)):
         raise ConfigError(
             f"optimized_metric={cfg.optimized_metric!r} is not a CV metric; use "
             f"cv_<metric>_mean or cv_<metric>_std with metric in {', '.join(GREATER_IS_BETTER)}"

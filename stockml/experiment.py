@@ -114,6 +114,7 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
     predictions = fitted.predict(data.X_holdout)
     timings["fit_s"] = time.perf_counter() - started
 
+    started = time.perf_counter()
     dates = panel_dates(data.X_holdout)
     y_true = data.y_holdout.to_numpy()
     holdout = regression_metrics(y_true, predictions, dates=dates)
@@ -121,6 +122,7 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
     baselines["last_return"] = regression_metrics(
         y_true, data.last_return_holdout.to_numpy(), dates=dates
     )
+    timings["scoring_s"] = time.perf_counter() - started
     return ExperimentResult(
         data=data,
         pipeline=fitted,
