@@ -73,3 +73,9 @@ def test_check_constraint_refuses_unknown_status(store: Store) -> None:
     job_id = queue.submit(store, "train", [], validate=False)
     with pytest.raises(StoreError), store.session() as session:
         session.execute(sa.text("UPDATE jobs SET status = 'bogus' WHERE id = :id"), {"id": job_id})
+
+
+def test_the_fast_schema_check_names_alembics_head() -> None:
+    from stockml.jobs.db import SCHEMA_REVISION
+
+    assert head_revision() == SCHEMA_REVISION
