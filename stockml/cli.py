@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from stockml.config import CONFIG_NAME, config_dir
-from stockml.config_checks import check_config
+from stockml.config_checks import check_config, check_sweep_direction
 from stockml.errors import StockmlError, user_error_message
 from stockml.threads import limit_threads
 
@@ -33,6 +33,8 @@ def run(cfg: DictConfig) -> float:
 
     check_config(cfg)
     hydra_cfg = HydraConfig.get()
+    if "direction" in hydra_cfg.sweeper:
+        check_sweep_direction(str(cfg.optimized_metric), hydra_cfg.sweeper.direction)
     run_dir = Path(hydra_cfg.runtime.output_dir)
     sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
     with limit_threads(hydra_cfg.launcher):

@@ -43,3 +43,23 @@ def check_config(cfg: DictConfig) -> None:
             f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
             "would purge too few dates and training labels would overlap the test period"
         )
+
+
+def check_sweep_direction(optimized_metric: str, direction: object) -> None:
+    """Refuse a sweep that would optimise `optimized_metric` the wrong way round.
+
+    The hparams_search presets maximise CV IC; switching to `optimized_metric=cv_mse_mean`
+    without `hydra.sweeper.direction=minimize` would otherwise search for the worst model.
+    """
+    from stockml.validation.metrics import GREATER_IS_BETTER
+
+    metric = optimized_metric.removeprefix("cv_")
+    if not isinstance(direction, str) or not metric.endswith("_mean"):
+        return  # multi-objective lists and *_std objectives carry no single sense
+    wanted = "maximize" if GREATER_IS_BETTER[metric.removesuffix("_mean")] else "minimize"
+    if direction.lower() != wanted:
+        raise ConfigError(
+            f"hydra.sweeper.direction={direction} but optimized_metric={optimized_metric} is "
+            f"better when {'higher' if wanted == 'maximize' else 'lower'}: set "
+            f"hydra.sweeper.direction={wanted}"
+        )
