@@ -96,3 +96,35 @@ def test_worker_run_fills_in_the_queued_row(store: Store, tmp_path: Path, monkey
     assert queue.get(store, sweep).output_dir == trials[0].sweep_id
     assert len(queue.list_jobs(store)) == 4
     assert not Path("never-used.db").exists()
+
+
+def test_a_killed_hand_run_is_marked_failed_once_its_lease_expires(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from stockml.jobs.cli import main as jobs_main
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    env = {**os.environ, "FAKE_OUT": str(tmp_path / "out"), "FAKE_STORE_URL": url}
+    env.pop("STOCKML_JOB_ID", None)
+    run = subprocess.Popen([*APP, "sleep=60", "+store.lease_seconds=1"], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if Path(tmp_path / "jobs.db").exists() and queue.list_jobs(open_store(url)):
+                break
+            time.sleep(0.1)
+        store = open_store(url)
+        [job] = queue.list_jobs(store)
+        first_lease = job.lease_expires_at
+        time.sleep(1.5)  # the run renews every 0.25 s while it lives
+        [job] = queue.list_jobs(store)
+        assert job.status == "running" and job.lease_expires_at > first_lease
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    time.sleep(1.5)  # the lease runs out
+    assert jobs_main(["--db", url, "list"]) == 0
+    [job] = queue.list_jobs(store)
+    assert job.status == "failed"
+    assert "lease expired" in (job.error or "")

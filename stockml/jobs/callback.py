@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class JobStoreCallback(Callback):
     def __init__(self, **_: Any) -> None:
         self._row_id: int | None = None
-        self._owns_row = False
+        self._lease: Any = None  # recording.RunLease of a row this run owns
         self._warned = False
 
     def _guarded(self, what: str, action: Any, *args: Any) -> None:
@@ -86,12 +86,17 @@ class JobStoreCallback(Callback):
 
         hydra = HydraConfig.get()
         multirun = hydra.mode == RunMode.MULTIRUN
-        self._row_id, self._owns_row = record_start(target[0], config, target[1], hydra, multirun)
+        lease_seconds = float(OmegaConf.select(config, "store.lease_seconds", default=120.0))
+        self._row_id, self._lease = record_start(
+            target[0], config, target[1], hydra, multirun, lease_seconds
+        )
 
     def _end(self, config: DictConfig, job_return: JobReturn) -> None:
         target = self._target(config)
         assert target is not None and self._row_id is not None
         from stockml.jobs.recording import record_end
 
+        if self._lease is not None:
+            self._lease.stop()
         output_dir = str(HydraConfig.get().runtime.output_dir)
-        record_end(target[0], self._row_id, self._owns_row, output_dir, job_return)
+        record_end(target[0], self._row_id, self._lease is not None, output_dir, job_return)

@@ -219,8 +219,10 @@ def _store_command(store: Store, args: argparse.Namespace) -> int:
         )
         print(job_id)
     elif args.command == "list":
+        queue.recover_expired(store)  # settle runs that died, so the status shown is true
         print(format_table(queue.list_jobs(store, args.status, args.kind, args.limit)))
     elif args.command == "show":
+        queue.recover_expired(store)
         print(format_job(queue.get(store, args.id)))
     elif args.command == "cancel":
         status = queue.cancel(store, args.id)

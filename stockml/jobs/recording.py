@@ -7,6 +7,8 @@ for SQLAlchemy and the store only when a run is actually recorded.
 from __future__ import annotations
 
 import os
+import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +50,43 @@ def record_sweep(store: Store, job_id: int, sweep_dir: str) -> None:
         )
 
 
+class RunLease:
+    """Keeps a hand-started run's lease alive from a daemon thread while the run lives.
+
+    A run killed outright (SIGKILL, Ctrl-C before Hydra's end callback) stops renewing, its
+    lease expires, and the queue's usual recovery marks the row failed instead of leaving it
+    "running" for ever.
+    """
+
+    def __init__(self, store: Store, row_id: int, worker_id: str, seconds: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._renew, args=(store, row_id, worker_id, seconds), daemon=True
+        )
+        self._thread.start()
+
+    def _renew(self, store: Store, row_id: int, worker_id: str, seconds: float) -> None:
+        while not self._stop.wait(seconds / 4):
+            try:
+                queue.heartbeat(store, row_id, worker_id, seconds)
+            except Exception:  # a store hiccup must not kill the run; the next beat retries
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def record_start(
     store: Store,
     config: DictConfig,
     job_id: int | None,
     hydra: Any,
     multirun: bool,
-) -> tuple[int, bool]:
-    """Fill in the queued row, or add one; returns (row id, whether this run owns the row)."""
+    lease_seconds: float,
+) -> tuple[int, RunLease | None]:
+    """Fill in the queued row, or add one with a lease; returns (row id, the lease when this
+    run owns its row; None when a worker owns it and keeps its lease itself)."""
     task_keys = [key for key in config if key != "hydra"]
     values: dict[str, Any] = {
         "config_yaml": OmegaConf.to_yaml(OmegaConf.masked_copy(config, task_keys)),
@@ -64,8 +95,9 @@ def record_start(
     if job_id is not None and not multirun:
         with store.session() as session:
             session.execute(update(Job).where(Job.id == job_id).values(values))
-        return job_id, False
+        return job_id, None
     now = utcnow()
+    worker_id = "cli" if job_id is None else f"job:{job_id}"
     row = Job(
         kind="train",
         priority=0,
@@ -76,8 +108,10 @@ def record_start(
         attempts=1,
         max_attempts=1,
         cancel_requested=False,
-        worker_id="cli" if job_id is None else f"job:{job_id}",
+        worker_id=worker_id,
         pid=os.getpid(),
+        heartbeat_at=now,
+        lease_expires_at=now + timedelta(seconds=lease_seconds),
         sweep_id=str(Path(hydra.sweep.dir).resolve()) if multirun else None,
         parent_id=job_id,
         **values,
@@ -85,7 +119,8 @@ def record_start(
     with store.session() as session:
         session.add(row)
         session.flush()
-        return row.id, True
+        row_id = row.id
+    return row_id, RunLease(store, row_id, worker_id, lease_seconds)
 
 
 def record_end(

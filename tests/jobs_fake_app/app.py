@@ -1,10 +1,11 @@
 """A tiny Hydra app with the job store callback, standing in for `stockml` in callback tests.
 
 It writes a metrics.json shaped like stockml's into its output directory and returns `value`;
-`fail=true` makes it raise instead.
+`fail=true` makes it raise instead; `sleep=S` makes it take S seconds first.
 """
 
 import json
+import time
 from pathlib import Path
 
 import hydra
@@ -14,6 +15,7 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float:
+    time.sleep(cfg.sleep)
     if cfg.fail:
         raise RuntimeError("the model diverged")
     metrics = {
