@@ -151,15 +151,17 @@ class Worker:
             queue.set_pid(self.store, job.id, self.worker_id, process.pid)
             heartbeat = _Heartbeat(self.options, self.store, job.id, self.worker_id)
             heartbeat.start()
+            interrupted = False  # whether this worker cut the job short (not just stopping after)
             try:
                 while process.poll() is None:
                     if heartbeat.stop_job.is_set() or self.stop.is_set():
+                        interrupted = True
                         _stop_process_group(process, self.options.stop_grace_seconds)
                         break
                     heartbeat.stop_job.wait(0.1)
             finally:
                 heartbeat.close()
-            if self.stop.is_set() and not heartbeat.stop_job.is_set():
+            if interrupted and self.stop.is_set() and not heartbeat.stop_job.is_set():
                 queue.release(self.store, job.id, self.worker_id)
                 return JobStatus.QUEUED.value
             if heartbeat.stop_job.is_set():
