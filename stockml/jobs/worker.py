@@ -124,7 +124,9 @@ class Worker:
                 queue.recover_expired(self.store)
                 job = queue.claim(self.store, self.worker_id, self.options.lease_seconds)
                 if job is None:
-                    if self.options.until_empty:
+                    # A claim can lose a race for the last rows (SKIP LOCKED) while jobs are
+                    # still queued: only an empty queue ends an --until-empty worker.
+                    if self.options.until_empty and queue.counts(self.store)["queued"] == 0:
                         break
                     self.stop.wait(self.options.poll_seconds)
                     continue
