@@ -1,7 +1,9 @@
 """The queue operations: submit, claim, heartbeat, finish, cancel, retry, recover, list.
 
-Every state change is a single guarded UPDATE (`... WHERE status = 'running' AND worker_id
-= ...`), so two processes racing on one job cannot both win, on SQLite or PostgreSQL.
+Worker-side state changes (claim, heartbeat, finish, release, recover) are single guarded
+UPDATEs (`... WHERE status = 'running' AND worker_id = ...`), so two processes racing on one
+job cannot both win. cancel and retry read, then write, inside one transaction that SQLite's
+BEGIN IMMEDIATE or PostgreSQL's row lock (FOR UPDATE) makes exclusive.
 """
 
 from __future__ import annotations

@@ -3,8 +3,11 @@
 The configs only name their `_target_` as a string, so Hydra can register them at plugin
 scan time without importing Optuna for every stockml command. Defaults mirror Optuna's;
 options Optuna deprecated stay as `None` (Optuna's default) so upstream configs still compose.
-A `seed` of `None` is the default because a fixed seed would make a resumed study repeat
-the random start-up trials of the run before it.
+A `seed` of `None` is the plugin's default, as upstream, because a fixed seed makes a resumed
+study repeat the random start-up trials of the run before it. stockml's own hparams_search
+presets still set `seed: ${seed}`: a sweep that reproduces from its config snapshot is worth
+more to a researcher than fresh start-up trials on resume (set `hydra.sweeper.sampler.seed`
+per resumed session to get those).
 """
 
 from __future__ import annotations
