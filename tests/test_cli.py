@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from stockml_runs import FAST, run_stockml
 
 SMALL = [
     "data.tickers=[AAPL,IBM]",
     "data.start=2008-01-01",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
 ]
 
 pytestmark = pytest.mark.slow
-
-
-def stockml(cwd: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return subprocess.run(
-        [sys.executable, "-m", "stockml", *overrides],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
 
 
 def only_run_dir(root: Path) -> Path:
@@ -42,7 +25,7 @@ def only_run_dir(root: Path) -> Path:
 
 
 def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
-    completed = stockml(tmp_path, *SMALL, "store.enabled=false")
+    completed = run_stockml(tmp_path, *SMALL, "store.enabled=false")
     assert completed.returncode == 0, completed.stderr
     run_dir = only_run_dir(tmp_path)
     assert (run_dir / ".hydra" / "config.yaml").is_file()
@@ -83,7 +66,7 @@ def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
 
 
 def test_tracking_disabled_writes_no_mlflow_store(tmp_path: Path) -> None:
-    completed = stockml(tmp_path, *SMALL, "tracking.enabled=false", "store.enabled=false")
+    completed = run_stockml(tmp_path, *SMALL, "tracking.enabled=false", "store.enabled=false")
     assert completed.returncode == 0, completed.stderr
     assert (
         json.loads((only_run_dir(tmp_path) / "metrics.json").read_text())["mlflow_run_id"] is None
@@ -106,7 +89,7 @@ def test_tracking_disabled_writes_no_mlflow_store(tmp_path: Path) -> None:
 def test_bad_input_exits_1_with_one_line_and_no_traceback(
     tmp_path: Path, overrides: list[str], message: str
 ) -> None:
-    completed = stockml(tmp_path, *overrides, "tracking.enabled=false", "store.enabled=false")
+    completed = run_stockml(tmp_path, *overrides, "tracking.enabled=false", "store.enabled=false")
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     # Hydra frames the message with the job's overrides and a HYDRA_FULL_ERROR hint.
@@ -121,7 +104,7 @@ def test_bad_input_exits_1_with_one_line_and_no_traceback(
 
 
 def test_unknown_config_option_lists_the_available_ones(tmp_path: Path) -> None:
-    completed = stockml(tmp_path, "model=nope", "store.enabled=false")
+    completed = run_stockml(tmp_path, "model=nope", "store.enabled=false")
     assert completed.returncode == 1
     assert "Could not find 'model/nope'" in completed.stderr and "ridge" in completed.stderr
     assert "Traceback" not in completed.stderr
@@ -130,7 +113,7 @@ def test_unknown_config_option_lists_the_available_ones(tmp_path: Path) -> None:
 def test_bad_data_file_names_the_file_and_column(tmp_path: Path) -> None:
     (tmp_path / "prices").mkdir()
     (tmp_path / "prices" / "XYZ.csv").write_text("Date,Open,High,Low,Volume\n2020-01-02,1,2,1,10\n")
-    completed = stockml(
+    completed = run_stockml(
         tmp_path, "data=csv", "data.path=prices", "tracking.enabled=false", "store.enabled=false"
     )
     assert completed.returncode == 1

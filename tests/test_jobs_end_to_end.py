@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stockml_runs import FAST
 
 from stockml.jobs import queue
 from stockml.jobs.cli import main as jobs_main
@@ -16,10 +17,7 @@ SMALL = [
     "data.tickers=[AAPL,MSFT,IBM]",
     "data.start=2008-01-01",
     "data.end=2011-12-31",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
     "tracking.log_plots=false",
 ]
 

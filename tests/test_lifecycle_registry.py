@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
+from stockml_runs import FAST, run_stockml
 
 from stockml.data import load_sample
 from stockml.lifecycle.cli import predict_main, promote_main, register_main
@@ -19,27 +17,11 @@ from stockml.lifecycle.promote import beats
 SMALL = [
     "data.tickers=[AAPL,MSFT]",
     "data.start=2008-01-01",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
     "store.enabled=false",
     "tracking.log_plots=false",
 ]
 NAME = "stockml"
-
-
-def stockml(cwd: Path, *overrides: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "stockml", *overrides],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert completed.returncode == 0, completed.stderr
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +29,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two recorded runs: a ridge registered by the `stockml` hook, and a lasso whose huge
     alpha zeroes every coefficient (a constant forecast), registered later by hand."""
     root = tmp_path_factory.mktemp("registry")
-    stockml(root, *SMALL, "registry.register=true")
-    stockml(root, *SMALL, "model=lasso", "model.alpha=10.0", "hydra.run.dir=outputs/bad")
+    for overrides in (
+        ["registry.register=true"],
+        ["model=lasso", "model.alpha=10.0", "hydra.run.dir=outputs/bad"],
+    ):
+        completed = run_stockml(root, *SMALL, *overrides)
+        assert completed.returncode == 0, completed.stderr
     return root
 
 

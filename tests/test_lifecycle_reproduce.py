@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from stockml_runs import FAST, run_stockml
 
 from stockml.data import load_sample
 from stockml.lifecycle.cli import reproduce_main
@@ -21,26 +19,10 @@ SMALL = [
     "data=csv",
     "data.path=prices",
     "data.start=2008-01-01",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
     "store.enabled=false",
     "tracking.log_plots=false",
 ]
-
-
-def stockml(cwd: Path, *overrides: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "stockml", *overrides],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert completed.returncode == 0, completed.stderr
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +34,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     panel = load_sample(tickers=["AAPL", "MSFT"], start="2007-06-01", adjust=False)
     for ticker, bars in panel.groupby(level="ticker"):
         bars.droplevel("ticker").to_csv(prices / f"{ticker}.csv", index_label="date")
-    stockml(root, *SMALL)
+    completed = run_stockml(root, *SMALL)
+    assert completed.returncode == 0, completed.stderr
     return root
 
 

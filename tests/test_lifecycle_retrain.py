@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from stockml_runs import FAST, run_stockml
 
 from stockml.config import compose_config
 from stockml.data import load_sample
@@ -21,10 +19,7 @@ from stockml.lifecycle.rolling import rolling_retrain
 SMALL = [
     "data.tickers=[AAPL,MSFT]",
     "data.start=2008-01-01",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
     "store.enabled=false",
     "tracking.log_plots=false",
 ]
@@ -34,15 +29,7 @@ SMALL = [
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A workspace with one tracked run on data up to mid-2012, and that run's id."""
     root = tmp_path_factory.mktemp("retrain")
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "stockml", *SMALL, "data.end=2012-06-30"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    completed = run_stockml(root, *SMALL, "data.end=2012-06-30")
     assert completed.returncode == 0, completed.stderr
     (metrics,) = root.glob("outputs/runs/*/*/metrics.json")
     return root, json.loads(metrics.read_text())["mlflow_run_id"]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from stockml_runs import FAST, run_stockml
 
 from stockml.report import leaderboard, main
 
@@ -16,10 +15,7 @@ pytestmark = pytest.mark.slow
 SMALL = [
     "data.tickers=[AAPL,IBM]",
     "data.start=2008-01-01",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
     "store.enabled=false",
     "tracking.log_model=false",
     "tracking.log_plots=false",
@@ -29,22 +25,10 @@ SMALL = [
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("sweep")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stockml",
-            "-m",
-            "model=linear,ridge,lasso",
-            "hydra/launcher=joblib",
-            "hydra.launcher.n_jobs=2",
-            *SMALL,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    completed = run_stockml(
+        cwd, "-m", "model=linear,ridge,lasso", "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2", *SMALL,
+    )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     return cwd
 

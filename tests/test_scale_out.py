@@ -10,16 +10,14 @@ from pathlib import Path
 
 import optuna
 import pytest
+from stockml_runs import FAST
 
 pytestmark = pytest.mark.slow
 
 SMALL = [
     "data.tickers=[AAPL,MSFT,IBM]",
     "data.start=2008-01-01",
-    "features=minimal",
-    "cv.n_splits=3",
-    "cv.train_size=250",
-    "cv.test_size=60",
+    *FAST,
     "tracking.enabled=false",
     "store.enabled=false",
 ]
