@@ -37,6 +37,11 @@ def run(cfg: DictConfig) -> float:
         check_sweep_direction(str(cfg.optimized_metric), hydra_cfg.sweeper.direction)
     run_dir = Path(hydra_cfg.runtime.output_dir)
     sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
+    if cfg.get("rolling") is not None:
+        from stockml.lifecycle.rolling_run import run_rolling
+
+        with limit_threads(hydra_cfg.launcher):
+            return run_rolling(cfg, run_dir)
     with limit_threads(hydra_cfg.launcher):
         result = run_experiment(cfg)
     metric = str(cfg.optimized_metric)

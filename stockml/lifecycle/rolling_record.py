@@ -18,9 +18,13 @@ from stockml.lifecycle.rolling import RollingResult
 ROLLING_OF_TAG = "rolling_of"
 
 
-def write_rolling_files(result: RollingResult, cfg: DictConfig, settings: dict) -> list[Path]:
-    """Write under `<output_root>/rolling/<date>/<time>/`; return the paths written."""
-    folder = Path(str(cfg.paths.output_root)) / "rolling" / f"{datetime.now():%Y-%m-%d/%H-%M-%S-%f}"
+def write_rolling_files(
+    result: RollingResult, cfg: DictConfig, settings: dict, folder: Path | None = None
+) -> list[Path]:
+    """Write into `folder` (default `<output_root>/rolling/<date>/<time>/`); return the paths."""
+    if folder is None:
+        stamp = f"{datetime.now():%Y-%m-%d/%H-%M-%S-%f}"
+        folder = Path(str(cfg.paths.output_root)) / "rolling" / stamp
     folder.mkdir(parents=True, exist_ok=True)
     paths = {
         "predictions": folder / "rolling_predictions.csv",
