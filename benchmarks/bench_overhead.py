@@ -88,7 +88,7 @@ lap("import hydra + omegaconf")
 import stockml.cli
 lap("import stockml.cli (pandas via stockml.errors -> stockml.data)")
 import stockml.jobs.callback
-lap("import job-store callback (sqlalchemy; loaded even with store.enabled=false)")
+lap("import job-store callback (Hydra glue; SQLAlchemy only once a run is recorded)")
 from stockml.config import compose_config
 cfg = compose_config(["tracking.log_plots=true"])
 lap("Hydra compose, first (plugin scan + config search path)")
