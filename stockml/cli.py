@@ -10,11 +10,12 @@ import importlib
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from stockml.config import CONFIG_NAME, config_dir
@@ -22,13 +23,15 @@ from stockml.config_checks import check_config, check_sweep_direction
 from stockml.errors import StockmlError, user_error_message
 from stockml.threads import limit_threads
 
+if TYPE_CHECKING:
+    from stockml.experiment import ExperimentResult
+
 log = logging.getLogger("stockml")
 
 
 def run(cfg: DictConfig) -> float:
     """Evaluate, fit and record one experiment; return `cfg.optimized_metric` for sweepers."""
     from stockml.experiment import run_experiment
-    from stockml.run_files import write_run_files
     from stockml.summary import summary_table
 
     check_config(cfg)
@@ -36,33 +39,41 @@ def run(cfg: DictConfig) -> float:
     if "direction" in hydra_cfg.sweeper:
         check_sweep_direction(str(cfg.optimized_metric), hydra_cfg.sweeper.direction)
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
-    if cfg.get("rolling") is not None:
-        from stockml.lifecycle.rolling_run import run_rolling
-
-        with limit_threads(hydra_cfg.launcher):
-            return run_rolling(cfg, run_dir)
     with limit_threads(hydra_cfg.launcher):
+        if cfg.get("rolling") is not None:
+            from stockml.lifecycle.rolling_run import run_rolling
+
+            return run_rolling(cfg, run_dir)
         result = run_experiment(cfg)
-    metric = str(cfg.optimized_metric)
-    if cfg.tracking.enabled:
-        from stockml import tracking
-
-        with tracking.start_run(cfg.tracking, run_name=run_dir.name) as active:
-            files = write_run_files(run_dir, result, metric, active.info.run_id)
-            tracking.log_result(cfg, result, files, run_dir, sweep_dir)
-            log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
-            if OmegaConf.select(cfg, "registry.register", default=False):
-                from stockml.lifecycle.registry import register_run
-
-                version = register_run(
-                    active.info.run_id, str(cfg.registry.model_name), str(cfg.tracking.uri)
-                )
-                log.info("registered as %s version %s", version.name, version.version)
-    else:
-        write_run_files(run_dir, result, metric, None)
+    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
+    record(cfg, result, run_dir, sweep_dir)
     log.info("results in %s\n%s", run_dir, summary_table(result))
-    return result.objective(metric)
+    return result.objective(str(cfg.optimized_metric))
+
+
+def record(
+    cfg: DictConfig, result: ExperimentResult, run_dir: Path, sweep_dir: Path | None
+) -> None:
+    """Run files always; MLflow (and the registry) when tracking is on."""
+    from stockml.run_files import write_run_files
+
+    metric = str(cfg.optimized_metric)
+    if not cfg.tracking.enabled:
+        write_run_files(run_dir, result, metric, None)
+        return
+    from stockml import tracking
+
+    with tracking.start_run(cfg.tracking, run_name=run_dir.name) as active:
+        files = write_run_files(run_dir, result, metric, active.info.run_id)
+        tracking.log_result(cfg, result, files, run_dir, sweep_dir)
+        log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
+        if cfg.registry.register:
+            from stockml.lifecycle.registry import register_run
+
+            version = register_run(
+                active.info.run_id, str(cfg.registry.model_name), str(cfg.tracking.uri)
+            )
+            log.info("registered as %s version %s", version.name, version.version)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
