@@ -17,3 +17,14 @@ def test_choosing_a_group_option_on_a_recorded_config_is_refused(override: str) 
 
 def test_value_overrides_are_accepted() -> None:
     refuse_group_choices(["data.end=2012-12-31", "features.preset=full", "model.alpha=3", "seed=2"])
+
+
+def test_lifecycle_commands_report_data_errors_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    from stockml.lifecycle.cli import predict_main
+
+    monkeypatch.chdir(tmp_path)
+    code = predict_main(["model=runs:/0/model", "data=csv", "data.path=nodir"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("stockml-predict: error: ")
+    assert "nodir: no such file or directory" in err and "Traceback" not in err

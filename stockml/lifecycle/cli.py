@@ -15,7 +15,7 @@ from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from stockml.errors import USER_ERRORS
+from stockml.errors import user_error_message
 from stockml.lifecycle.errors import LifecycleError
 
 if TYPE_CHECKING:
@@ -46,11 +46,17 @@ def _parser(command: str, description: str) -> _Parser:
     return parser
 
 
-def _is_user_error(exc: BaseException) -> bool:
-    if isinstance(exc, USER_ERRORS):
-        return True
+def _user_message(exc: BaseException) -> str | None:
+    """The one line to print for an error the user caused (None for a bug), as `stockml` does,
+    including errors Hydra wraps while instantiating a data loader."""
+    message = user_error_message(exc)
+    if message is not None:
+        return message
     mlflow_exceptions = sys.modules.get("mlflow.exceptions")  # only if MLflow was used
-    return mlflow_exceptions is not None and isinstance(exc, mlflow_exceptions.MlflowException)
+    if mlflow_exceptions is not None and isinstance(exc, mlflow_exceptions.MlflowException):
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
+    return None
 
 
 def _command(name: str) -> Callable[[Callable[[list[str] | None], int]], Callable[..., int]]:
@@ -60,9 +66,9 @@ def _command(name: str) -> Callable[[Callable[[list[str] | None], int]], Callabl
             try:
                 return body(argv)
             except Exception as exc:
-                if not _is_user_error(exc):
+                message = _user_message(exc)
+                if message is None:
                     raise
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 print(f"stockml-{name}: error: {message}", file=sys.stderr)
                 return ERROR_EXIT
 

@@ -7,6 +7,7 @@ including the latest dates, whose labels do not exist yet: that is what a foreca
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +19,26 @@ from stockml.lifecycle.scoring import ScoringModel
 
 
 def predict_panel(model: ScoringModel, panel: pd.DataFrame) -> pd.DataFrame:
-    """Columns date, ticker, prediction; sorted by date, then ticker."""
-    warmup = model.metadata.warmup_rows
-    require_history(panel, warmup + 1, f"the model's features (warm-up {warmup} rows)")
-    X = model.features(panel)
+    """Columns date, ticker, prediction; sorted by date, then ticker.
+
+    A ticker's first `required_history` rows get no forecast: their features still depend on
+    where the input starts, so they differ from what the model saw in training. A ticker too
+    short for any forecast is left out with a warning; only when none is left is it an error.
+    """
+    needed = model.metadata.required_history
+    position = panel.groupby(level=TICKER_LEVEL, sort=False).cumcount()
+    lengths = position.groupby(level=TICKER_LEVEL, sort=False).max() + 1
+    short = lengths[lengths <= needed]
+    if len(short) == len(lengths):
+        require_history(panel, needed + 1, f"the model's features (history {needed} rows)")
+    for ticker, rows in short.items():
+        warnings.warn(
+            f"ticker {ticker} has {rows} rows; the model's features need {needed + 1} for a "
+            "forecast that matches training: left out",
+            stacklevel=2,
+        )
+    settled = panel.loc[position.to_numpy() >= needed]
+    X = model.features(panel).reindex(settled.index).dropna()
     if X.empty:
         raise LifecycleError("no row of the input has complete features to predict from")
     predictions = model.predict(X)
