@@ -195,10 +195,17 @@ def promote_main(argv: list[str] | None = None) -> int:
     window = parser.add_mutually_exclusive_group()
     window.add_argument("--rows", type=int, default=None, help="score on the last N labelled dates")
     window.add_argument("--since", default=None, help="score on labelled dates from DATE")
+    parser.add_argument(
+        "--allow-in-sample",
+        action="store_true",
+        help="also score rows a model trained on (their labels included); noted in the reason",
+    )
     args = parser.parse_args(argv)
     if args.rows is not None and args.rows < 1:
         parser.error(f"--rows must be >= 1, got {args.rows}")
-    decision = promote(args.name, args.tracking_uri, args.metric, args.rows, args.since)
+    decision = promote(
+        args.name, args.tracking_uri, args.metric, args.rows, args.since, args.allow_in_sample
+    )
     print(f"{'promoted' if decision.promoted else 'kept champion'}: {decision.reason}")
     return 0
 

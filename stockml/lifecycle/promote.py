@@ -61,6 +61,7 @@ def promote(
     metric: str | None = None,
     rows: int | None = None,
     since: str | None = None,
+    allow_in_sample: bool = False,
 ) -> Decision:
     """Decide, record on the challenger version, and move `champion` when it wins."""
     mlflow_client = client(tracking_uri)
@@ -80,10 +81,17 @@ def promote(
             True, f"no {CHAMPION} yet; v{challenger.version} becomes it", metric, {}
         )
     elif champion.version == challenger.version:
-        decision = Decision(False, f"v{challenger.version} is already {CHAMPION}", metric, {})
+        # Nothing was decided: the tags keep the record of how it became champion.
+        return Decision(False, f"v{challenger.version} is already {CHAMPION}", metric, {})
     else:
         decision = _compare(
-            model_name, challenger.version, champion.version, cfg, metric, tracking_uri, rows, since
+            model_name,
+            (challenger.version, champion.version),
+            cfg,
+            metric,
+            tracking_uri,
+            (rows, since),
+            allow_in_sample,
         )
 
     tags = {
@@ -101,21 +109,24 @@ def promote(
 
 def _compare(
     model_name: str,
-    challenger: str,
-    champion: str,
+    versions: tuple[str, str],
     cfg: DictConfig,
     metric: str,
     tracking_uri: str,
-    rows: int | None,
-    since: str | None,
+    window: tuple[int | None, str | None],
+    allow_in_sample: bool,
 ) -> Decision:
+    challenger, champion = versions
+    rows, since = window
     horizon = int(cfg.target.horizon)
     data = build_modelling_data(cfg)
     models = {
         "challenger": load_scoring_model(f"models:/{model_name}/{challenger}", tracking_uri),
         "champion": load_scoring_model(f"models:/{model_name}/{champion}", tracking_uri),
     }
-    comparison = score_models(models, data.panel, horizon, recent_rows(data, horizon, rows, since))
+    comparison = score_models(
+        models, data.panel, horizon, recent_rows(data, horizon, rows, since), allow_in_sample
+    )
     scores = {name: values[metric] for name, values in comparison.metrics.items()}
     promoted = beats(scores["challenger"], scores["champion"], metric)
     verdict = "better" if promoted else "not better"

@@ -69,14 +69,34 @@ class Comparison:
         return f"{dates.min():%Y-%m-%d}..{dates.max():%Y-%m-%d}"
 
 
+def first_unseen_date(panel: pd.DataFrame, trained_until: str, horizon: int) -> pd.Timestamp | None:
+    """The first date whose label shares no return with any label the model trained on.
+
+    A model fitted on rows up to T learned labels reaching T + horizon dates; a row dated d
+    has a label over (d, d + horizon], which overlaps those unless d >= T + horizon.
+    """
+    calendar = panel_dates(panel).unique().sort_values()
+    last_trained = calendar.searchsorted(pd.Timestamp(trained_until), side="right") - 1
+    first = last_trained + horizon
+    return calendar[first] if first < len(calendar) else None
+
+
 def score_models(
     models: Mapping[str, ScoringModel],
     panel: pd.DataFrame,
     horizon: int,
     rows: pd.Index | None = None,
+    allow_in_sample: bool = False,
 ) -> Comparison:
-    """Score every model on the rows (of ``rows``, when given) that all of them can forecast
-    and that have a realised ``horizon``-bar label."""
+    """Score every model on the rows (of ``rows``, when given) that all of them can forecast,
+    that have a realised ``horizon``-bar label, and (unless ``allow_in_sample``) that no model
+    trained on, labels included: a model scored on its own training period flatters itself."""
+    for name, model in models.items():
+        if model.metadata.horizon != horizon:
+            raise LifecycleError(
+                f"{name} model forecasts {model.metadata.horizon}-bar returns but the comparison "
+                f"scores {horizon}-bar labels; compare models of the same target.horizon"
+            )
     label = forward_log_return(panel, horizon).dropna()
     inputs = {name: model.features(panel) for name, model in models.items()}
     shared = label.index
@@ -84,6 +104,19 @@ def score_models(
         shared = shared.intersection(X.index)
     if rows is not None:
         shared = shared.intersection(rows)
+    if not allow_in_sample:
+        for name, model in models.items():
+            first = first_unseen_date(panel, model.metadata.trained_until, horizon)
+            if first is None:
+                shared = shared[:0]
+            else:
+                shared = shared[panel_dates(pd.DataFrame(index=shared)) >= first]
+            if shared.empty:
+                raise LifecycleError(
+                    f"no row to compare on that the {name} model did not train on (it trained "
+                    f"up to {model.metadata.trained_until}); score a later period, or allow "
+                    "in-sample rows (--allow-in-sample)"
+                )
     if shared.empty:
         raise LifecycleError("the models share no rows with features and labels to score on")
     shared = shared.sort_values()
