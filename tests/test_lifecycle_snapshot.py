@@ -28,3 +28,12 @@ def test_lifecycle_commands_report_data_errors_in_one_line(tmp_path, monkeypatch
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("stockml-predict: error: ")
     assert "nodir: no such file or directory" in err and "Traceback" not in err
+
+
+def test_retrain_refuses_rolling_options_without_rolling(capsys) -> None:
+    from stockml.lifecycle.cli import retrain_main
+
+    with pytest.raises(SystemExit) as stopped:
+        retrain_main(["RUN", "model.alpha=3", "--step", "21"])
+    assert stopped.value.code == 2
+    assert "--step only apply with --rolling" in capsys.readouterr().err

@@ -103,10 +103,14 @@ def retrain_main(argv: list[str] | None = None) -> int:
     parser.add_argument("run", metavar="RUN", help="an MLflow run id or a run directory")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. data.end=2013-03-01")
     parser.add_argument("--rolling", action="store_true", help="walk forward, refitting")
-    parser.add_argument("--step", type=int, default=63, help="rolling: dates per window")
+    parser.add_argument("--step", type=int, default=None, help="rolling: dates per window (63)")
     parser.add_argument("--window", type=int, default=None, help="rolling: training dates")
     parser.add_argument("--start", default=None, help="rolling: first scored date")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # options may follow the overrides
+    rolling_only = [f"--{name}" for name in ("step", "window", "start") if getattr(args, name)]
+    if rolling_only and not args.rolling:
+        parser.error(f"{', '.join(rolling_only)} only apply with --rolling")
+    args.step = 63 if args.step is None else args.step
     snapshot = load_snapshot(args.run, args.tracking_uri)
     if args.rolling:
         return _rolling(snapshot, args)
