@@ -37,6 +37,20 @@ def check_config(cfg: DictConfig) -> None:
             f"cv_<metric>_mean or cv_<metric>_std with metric in {', '.join(GREATER_IS_BETTER)}"
             " (holdout metrics are never optimised: that would tune on the holdout)"
         )
+    if cfg.registry.register and not (cfg.tracking.enabled and cfg.tracking.log_model):
+        raise ConfigError(
+            "registry.register=true needs tracking.enabled=true and tracking.log_model=true: "
+            "the registry holds the model MLflow logged"
+        )
+    rolling = cfg.get("rolling")
+    if rolling is not None:
+        if cfg.registry.register:
+            raise ConfigError("registry.register=true with a rolling run: it keeps no model")
+        if not str(cfg.optimized_metric).endswith("_mean"):
+            raise ConfigError(
+                f"optimized_metric={cfg.optimized_metric}: a rolling run reports one stitched "
+                "value per metric, so use cv_<metric>_mean"
+            )
     cv_horizon = cfg.cv.get("horizon") if cfg.cv is not None else None
     if cv_horizon is not None and int(cv_horizon) < horizon:
         raise ConfigError(

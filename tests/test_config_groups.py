@@ -92,12 +92,15 @@ def test_experiment_preset_overrides_root_values() -> None:
         ("optimized_metric=accuracy", "optimized_metric='accuracy' is not a CV metric"),
         ("seed=abc", "seed must be an integer"),
         ("optimized_metric=test_ic", "is not a CV metric"),
+        ("registry.register=true tracking.enabled=false", "needs tracking.enabled=true"),
+        ("registry.register=true tracking.log_model=false", "needs tracking.enabled=true"),
+        ("experiment=rolling_retrain optimized_metric=cv_ic_std", "use cv_<metric>_mean"),
         ("cv.horizon=1", "cv.horizon=1 is smaller than target.horizon=5"),
     ],
 )
 def test_wrong_values_are_refused_with_the_key_named(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
-        check_config(compose_config(["target.horizon=5", override]))
+        check_config(compose_config(["target.horizon=5", *override.split()]))
 
 
 def test_unknown_group_option_is_a_config_error() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from stockml.experiment import CORRELATION_METRICS
 from stockml.lifecycle.rolling import rolling_retrain
 from stockml.lifecycle.rolling_record import log_rolling_run, write_rolling_files
 
@@ -23,6 +24,12 @@ log = logging.getLogger("stockml")
 def run_rolling(cfg: DictConfig, run_dir: Path) -> float:
     """Walk forward per `cfg.rolling`, record it, and return the stitched optimised metric."""
     rolling = cfg.rolling
+    if cfg.optimizer.method != "none":
+        log.warning(
+            "rolling retrain refits the configured parameters in every window; "
+            "optimizer=%s is not re-run per window",
+            cfg.optimizer.method,
+        )
     result = rolling_retrain(
         cfg,
         step=int(rolling.step),
@@ -44,4 +51,4 @@ def run_rolling(cfg: DictConfig, run_dir: Path) -> float:
     # cv_ic_mean -> the stitched out-of-sample ic: the walk-forward is this run's validation
     name = str(cfg.optimized_metric).removeprefix("cv_").removesuffix("_mean")
     value = result.metrics.get(name, math.nan)
-    return 0.0 if math.isnan(value) and "ic" in name else value
+    return 0.0 if math.isnan(value) and name in CORRELATION_METRICS else value
