@@ -36,3 +36,6 @@ def test_rolling_preset_writes_its_stitched_forecasts_into_the_run_dir(tmp_path:
     document = json.loads((run_dir / "rolling_metrics.json").read_text())
     assert document["settings"]["rolling"]["step"] == 40
     assert set(document["metrics"]) >= {"mse", "ic", "rank_ic"}
+    headline = json.loads((run_dir / "metrics.json").read_text())  # as every run writes it
+    assert headline["optimized_metric"] == "cv_ic_mean"
+    assert headline["value"] == pytest.approx(document["metrics"]["ic"])
