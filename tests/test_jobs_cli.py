@@ -74,6 +74,13 @@ def test_submit_refuses_a_wrong_value_before_queueing(store: Store, capsys) -> N
     assert queue.list_jobs(store) == []
 
 
+def test_submit_refuses_a_retrain_that_chooses_a_config_group(store: Store, capsys) -> None:
+    code, _, err = _cli(capsys, store.url, "submit", "--kind", "retrain", "--of", "abc", "--",
+                        "model=lasso")  # fmt: skip
+    assert code == 1 and "chooses a config group option" in err
+    assert queue.list_jobs(store) == []
+
+
 def test_cleanup_dry_run_then_for_real(store: Store, capsys, tmp_path: Path) -> None:
     job_id = queue.submit(store, "train", [], validate=False)
     queue.cancel(store, job_id)

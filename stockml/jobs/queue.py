@@ -46,6 +46,11 @@ def submit(
     full_overrides = job_overrides(kind, overrides, target)
     snapshot = None
     if validate:
+        if spec.subcommand == "retrain":
+            # A retrain changes values of the recorded config; a group choice cannot apply.
+            from stockml.lifecycle.snapshot import refuse_group_choices
+
+            refuse_group_choices(overrides)
         composed = compose_job_config(full_overrides, spec.multirun)
         snapshot = config_snapshot(composed)
     job = Job(
