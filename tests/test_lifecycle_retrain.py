@@ -40,9 +40,10 @@ def test_retrain_on_later_window_logs_comparison_in_new_run(
     recorded: tuple[Path, str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     root, old_run_id = recorded
-    monkeypatch.chdir(root)
+    monkeypatch.chdir(tmp_path)  # elsewhere: the new run must still join the old run's store
     store = f"sqlite:///{root}/outputs/mlflow.db"
 
     assert retrain_main([old_run_id, "data.end=2013-03-01", "--tracking-uri", store]) == 0

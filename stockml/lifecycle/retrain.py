@@ -50,6 +50,9 @@ def retrain(snapshot: RunSnapshot, overrides: Sequence[str], tracking_uri: str) 
     if snapshot.run_id is None:
         raise LifecycleError(f"{snapshot.ref} has no MLflow run, so no old model to compare with")
     old_uri = logged_model_uri(client(tracking_uri), snapshot.run_id)
+    if not any(o.split("=", 1)[0].lstrip("+") == "tracking.uri" for o in overrides):
+        # The new run goes where the old one was read from, so retrain_of links within a store.
+        overrides = [*overrides, f"tracking.uri={tracking_uri}"]
     cfg = compose_snapshot(snapshot, overrides)
     check_trackable(cfg)
     old_model = load_scoring_model(old_uri, tracking_uri)
