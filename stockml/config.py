@@ -11,6 +11,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from stockml.messages import first_line
+
 CONFIG_NAME = "config"
 
 
@@ -41,5 +43,4 @@ def compose_config(overrides: Sequence[str] = (), return_hydra_config: bool = Fa
                 return_hydra_config=return_hydra_config,
             )
     except (HydraException, OmegaConfBaseException) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"bad config overrides {list(overrides)}: {first_line}") from exc
+        raise ConfigError(f"bad config overrides {list(overrides)}: {first_line(exc)}") from exc

@@ -12,6 +12,7 @@ from omegaconf.errors import MissingMandatoryValue
 
 from stockml.config import ConfigError
 from stockml.data import DataValidationError
+from stockml.messages import first_line
 
 # Errors caused by the user's data or config, as opposed to bugs in stockml. ValueError stays
 # in: scikit-learn reports bad estimator parameters (model.alpha=-1) with it.
@@ -42,5 +43,4 @@ def user_error_message(exc: BaseException) -> str | None:
         exc = exc.__cause__
     if not isinstance(exc, USER_ERRORS):
         return None
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return first_line(exc)

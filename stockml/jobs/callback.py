@@ -23,6 +23,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.jobs.env import JOB_ID_ENV, STORE_URL_ENV
+from stockml.messages import first_line
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,7 @@ class JobStoreCallback(Callback):
             action(*args)
         except Exception as exc:  # the run must go on whatever the store does
             if not self._warned:
-                first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                log.warning("job store: could not %s, run not recorded: %s", what, first_line)
+                log.warning("job store: could not %s, run not recorded: %s", what, first_line(exc))
                 self._warned = True
 
     def _target(self, config: DictConfig) -> tuple[Any, int | None] | None:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockml.jobs.env import STORE_URL_ENV
+from stockml.messages import first_line
 
 DEFAULT_URL = "sqlite:///outputs/jobs.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -106,7 +107,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def describe_error(url: str, exc: BaseException) -> str:
     """One line saying which store failed and why, without the SQL or a traceback."""
     cause = getattr(exc, "orig", None) or exc
-    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    text = first_line(cause)
     safe_url = make_url(url).render_as_string(hide_password=True)
     if "file is not a database" in text:
         return f"job store {safe_url} is not a valid SQLite database (corrupted?): {text}"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from stockml.errors import user_error_message
 from stockml.lifecycle.errors import LifecycleError
+from stockml.messages import first_line
 
 if TYPE_CHECKING:
     from stockml.lifecycle.snapshot import RunSnapshot
@@ -54,8 +55,7 @@ def _user_message(exc: BaseException) -> str | None:
         return message
     mlflow_exceptions = sys.modules.get("mlflow.exceptions")  # only if MLflow was used
     if mlflow_exceptions is not None and isinstance(exc, mlflow_exceptions.MlflowException):
-        text = str(exc).strip()
-        return text.splitlines()[0] if text else type(exc).__name__
+        return first_line(exc)
     return None
 
 

@@ -18,6 +18,7 @@ from stockml.data.schema import panel_dates
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.metadata import ModelMetadata
 from stockml.lifecycle.registry import client
+from stockml.messages import first_line
 from stockml.target import forward_log_return
 from stockml.validation import regression_metrics
 
@@ -51,8 +52,9 @@ def load_scoring_model(uri: str, tracking_uri: str) -> ScoringModel:
         metadata = ModelMetadata.from_model_metadata(info.metadata, uri)
         pipeline = mlflow.sklearn.load_model(uri)
     except (MlflowException, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LifecycleError(f"cannot load model {uri} from {tracking_uri}: {first}") from exc
+        raise LifecycleError(
+            f"cannot load model {uri} from {tracking_uri}: {first_line(exc)}"
+        ) from exc
     return ScoringModel(uri=uri, pipeline=pipeline, metadata=metadata)
 
 

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from stockml.config import CONFIG_NAME, ConfigError, config_dir
 from stockml.lifecycle.errors import LifecycleError
+from stockml.messages import first_line
 from stockml.run_files import METRICS_FILE
 
 SNAPSHOT_DIR = ".hydra"
@@ -146,7 +147,6 @@ def compose_snapshot(snapshot: RunSnapshot, overrides: Sequence[str] = ()) -> Di
             with initialize_config_dir(config_dir=str(folder), version_base="1.3"):
                 return compose(config_name=CONFIG_NAME, overrides=list(overrides))
         except (HydraException, OmegaConfBaseException) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ConfigError(
-                f"bad overrides {list(overrides)} for {snapshot.ref}: {first}"
+                f"bad overrides {list(overrides)} for {snapshot.ref}: {first_line(exc)}"
             ) from exc
