@@ -112,8 +112,9 @@ open_store("sqlite:///outputs/jobs.db").engine.dispose()
 lap("job store: open_store again, same process")
 import mlflow
 lap("import mlflow")
-from stockml import tracking
-tracking.start_run(cfg.tracking, run_name="probe")
+from stockml.tracking import run_logging as tracking
+from stockml.tracking.identity import RunIdentity
+tracking.start_run(cfg.tracking, RunIdentity("probe"))
 lap("mlflow: start_run (creates + migrates mlflow.db when fresh)")
 def log_run(plots, model):
     cfg.tracking.log_plots, cfg.tracking.log_model = plots, model
@@ -121,17 +122,17 @@ def log_run(plots, model):
     mlflow.end_run()
 log_run(False, False)
 lap("mlflow: params, metrics, tags, files; end_run")
-tracking.start_run(cfg.tracking, run_name="probe")
+tracking.start_run(cfg.tracking, RunIdentity("probe"))
 lap("mlflow: start_run again, same process")
 log_run(False, False)
 lap("mlflow: params ... end_run again (warm: the pure logging cost)")
-tracking.start_run(cfg.tracking, run_name="probe")
+tracking.start_run(cfg.tracking, RunIdentity("probe"))
 log_run(True, False)
 lap("mlflow: start_run + params ... + holdout plot (matplotlib)")
-tracking.start_run(cfg.tracking, run_name="probe")
+tracking.start_run(cfg.tracking, RunIdentity("probe"))
 log_run(False, True)
 lap("mlflow: start_run + params ... + log_model (sklearn flavor)")
-tracking.start_run(cfg.tracking, run_name="probe")
+tracking.start_run(cfg.tracking, RunIdentity("probe"))
 log_run(False, True)
 lap("mlflow: start_run + params ... + log_model, again (warm)")
 print(json.dumps(steps))

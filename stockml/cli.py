@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from stockml.config import CONFIG_NAME, config_dir
 from stockml.config_checks import check_config, check_sweep_direction
 from stockml.errors import StockmlError, user_error_message
 from stockml.threads import limit_threads
+from stockml.tracking.identity import RunIdentity, job_identity
 
 if TYPE_CHECKING:
     from stockml.experiment import ExperimentResult
@@ -34,40 +36,50 @@ def run(cfg: DictConfig) -> float:
     from stockml.experiment import run_experiment
     from stockml.summary import summary_table
 
-    check_config(cfg)
     hydra_cfg = HydraConfig.get()
+    in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    check_config(cfg, in_sweep=in_sweep)
     if "direction" in hydra_cfg.sweeper:
         check_sweep_direction(str(cfg.optimized_metric), hydra_cfg.sweeper.direction)
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    identity = job_identity(hydra_cfg, str(cfg.model._target_), datetime.now())
     with limit_threads(hydra_cfg.launcher):
         if cfg.get("rolling") is not None:
             from stockml.lifecycle.rolling_run import run_rolling
 
-            return run_rolling(cfg, run_dir)
+            return run_rolling(cfg, run_dir, in_sweep, identity)
         result = run_experiment(cfg)
-    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
-    record(cfg, result, run_dir, sweep_dir)
+    sweep_dir = Path(hydra_cfg.sweep.dir) if in_sweep else None
+    record(cfg, result, run_dir, sweep_dir, identity)
     log.info("results in %s\n%s", run_dir, summary_table(result))
     return result.objective(str(cfg.optimized_metric))
 
 
 def record(
-    cfg: DictConfig, result: ExperimentResult, run_dir: Path, sweep_dir: Path | None
+    cfg: DictConfig,
+    result: ExperimentResult,
+    run_dir: Path,
+    sweep_dir: Path | None,
+    identity: RunIdentity,
 ) -> None:
-    """Run files always; MLflow (and the registry) when tracking is on."""
+    """Run files always; MLflow (and the registry) when tracking is on.
+
+    A sweep trial registers nothing: the sweep's end logs and registers the best trial's
+    model (`stockml.tracking.sweep_end`).
+    """
     from stockml.run_files import write_run_files
 
     metric = str(cfg.optimized_metric)
     if not cfg.tracking.enabled:
         write_run_files(run_dir, result, metric, None)
         return
-    from stockml import tracking
+    from stockml.tracking import run_logging
 
-    with tracking.start_run(cfg.tracking, run_name=run_dir.name) as active:
+    with run_logging.start_run(cfg.tracking, identity) as active:
         files = write_run_files(run_dir, result, metric, active.info.run_id)
-        tracking.log_result(cfg, result, files, run_dir, sweep_dir)
-        log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
-        if cfg.registry.register:
+        run_logging.log_result(cfg, result, files, run_dir, sweep_dir)
+        log.info("MLflow run %s (%s) in %s", active.info.run_id, identity.name, cfg.tracking.uri)
+        if cfg.registry.register and sweep_dir is None:
             from stockml.lifecycle.registry import register_run
 
             version = register_run(

@@ -13,8 +13,8 @@ from omegaconf import DictConfig
 from stockml.config import ConfigError
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Raise ConfigError naming the first wrong value."""
+def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
+    """Raise ConfigError naming the first wrong value; `in_sweep` for a multirun's job."""
     # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
     from stockml.validation.metrics import GREATER_IS_BETTER
 
@@ -51,11 +51,35 @@ def check_config(cfg: DictConfig) -> None:
                 f"optimized_metric={cfg.optimized_metric}: a rolling run reports one stitched "
                 "value per metric, so use cv_<metric>_mean"
             )
+        if in_sweep:
+            _check_rolling_sweep(rolling.start, cfg.holdout.start)
     cv_horizon = cfg.cv.get("horizon") if cfg.cv is not None else None
     if cv_horizon is not None and int(cv_horizon) < horizon:
         raise ConfigError(
             f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
             "would purge too few dates and training labels would overlap the test period"
+        )
+
+
+def _check_rolling_sweep(rolling_start: object, holdout_start: object) -> None:
+    """A sweep selects a rolling run on its forecasts before the holdout: there must be some.
+
+    With `holdout.fraction` the holdout start is known only once the data is loaded; the
+    rolling run then refuses a start inside the holdout itself, before recording anything.
+    """
+    if rolling_start is None:
+        raise ConfigError(
+            "a sweep over rolling runs selects on the forecasts before the holdout, and "
+            "rolling.start=null starts at the holdout: set rolling.start to an earlier date"
+        )
+    import pandas as pd
+
+    if holdout_start is not None and pd.Timestamp(str(rolling_start)) >= pd.Timestamp(
+        str(holdout_start)
+    ):
+        raise ConfigError(
+            f"rolling.start={rolling_start} is not before holdout.start={holdout_start}: a "
+            "sweep selects on the forecasts before the holdout, so start the rolling earlier"
         )
 
 

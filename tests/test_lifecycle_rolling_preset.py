@@ -38,4 +38,7 @@ def test_rolling_preset_writes_its_stitched_forecasts_into_the_run_dir(tmp_path:
     assert set(document["metrics"]) >= {"mse", "ic", "rank_ic"}
     headline = json.loads((run_dir / "metrics.json").read_text())  # as every run writes it
     assert headline["optimized_metric"] == "cv_ic_mean"
-    assert headline["value"] == pytest.approx(document["metrics"]["ic"])
+    # the value a sweep would select on is the IC of the forecasts before the holdout only
+    assert headline["value"] == pytest.approx(headline["validation"]["ic"])
+    assert headline["value"] != pytest.approx(document["metrics"]["ic"])
+    assert headline["holdout"]["ic"] is not None

@@ -24,12 +24,17 @@ from stockml.validation import regression_metrics, split_holdout
 
 @dataclass(frozen=True)
 class RollingResult:
-    """Stitched forecasts, one row per window, and the metrics of the stitched series."""
+    """Stitched forecasts, one row per window, and the metrics of the stitched series.
+
+    ``holdout_start`` is the first date the config holds out; with each forecast's
+    ``label_end`` it tells which forecasts a sweep may select on (labels realised before it).
+    """
 
     predictions: pd.DataFrame
     windows: pd.DataFrame
     metrics: dict[str, float]
     daily_ic: pd.Series
+    holdout_start: pd.Timestamp
 
 
 def label_end_dates(panel: pd.DataFrame, horizon: int) -> pd.Series:
@@ -39,13 +44,8 @@ def label_end_dates(panel: pd.DataFrame, horizon: int) -> pd.Series:
     return dates.groupby(level=TICKER_LEVEL, sort=False).shift(-horizon)
 
 
-def first_scored_date(
-    cfg: DictConfig, X: pd.DataFrame, y: pd.Series, start: str | None
-) -> pd.Timestamp:
-    """``start``, or else where the run's own holdout begins, so the rolling forecasts cover
-    the period a single run of this config holds out."""
-    if start is not None:
-        return pd.Timestamp(start)
+def holdout_start_date(cfg: DictConfig, X: pd.DataFrame, y: pd.Series) -> pd.Timestamp:
+    """The first date a single run of this config holds out (`holdout.start` or `.fraction`)."""
     holdout_start = None if cfg.holdout.start is None else str(cfg.holdout.start)
     _, _, X_holdout, _ = split_holdout(
         X,
@@ -71,7 +71,9 @@ def rolling_retrain(
     label_end = label_end_dates(panel, horizon).reindex(X.index)
     row_dates = panel_dates(X)
     dates = row_dates.unique().sort_values()
-    begin = int(dates.searchsorted(first_scored_date(cfg, X, y, start)))
+    holdout_start = holdout_start_date(cfg, X, y)
+    # By default the forecasts cover the period a single run of this config holds out.
+    begin = int(dates.searchsorted(holdout_start if start is None else pd.Timestamp(start)))
     if begin >= len(dates):
         raise LifecycleError(f"no date to score on or after {start}")
 
@@ -96,6 +98,7 @@ def rolling_retrain(
                     TICKER_LEVEL: X.index[test].get_level_values(TICKER_LEVEL),
                     "y_true": y[test].to_numpy(),
                     "prediction": forecast,
+                    "label_end": label_end[test].to_numpy(),
                     "window": number,
                 }
             )
@@ -124,6 +127,7 @@ def rolling_retrain(
             predictions["y_true"], predictions["prediction"], dates=predictions[DATE_LEVEL]
         ),
         daily_ic=daily_ic(predictions),
+        holdout_start=holdout_start,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from stockml.lifecycle.rolling import RollingResult
+from stockml.tracking.identity import RunIdentity
 
 ROLLING_OF_TAG = "rolling_of"
 
@@ -41,17 +42,34 @@ def write_rolling_files(
 
 
 def log_rolling_run(
-    result: RollingResult, cfg: DictConfig, files: list[Path], parent_run_id: str | None
+    result: RollingResult,
+    cfg: DictConfig,
+    files: list[Path],
+    parent_run_id: str | None,
+    identity: RunIdentity | None = None,
+    scores: dict[str, dict[str, float]] | None = None,
 ) -> str:
-    """An MLflow run holding the stitched metrics (`rolling_test_<metric>`) and the files."""
+    """An MLflow run holding the stitched metrics (`rolling_test_<metric>`) and the files.
+
+    ``identity`` names the run and links it into a sweep; ``scores`` (from a rolling preset
+    run) adds the stitched metrics before the holdout as `cv_<metric>_mean` and those in it as
+    `test_<metric>`, so the leaderboard ranks rolling runs like any other.
+    """
     import mlflow
 
-    from stockml import tracking
+    from stockml.tracking import run_logging
 
-    with tracking.start_run(cfg.tracking, run_name=f"rolling-{files[0].parent.name}") as run:
+    if identity is None:
+        identity = RunIdentity(name=f"rolling-{files[0].parent.name}")
+    with run_logging.start_run(cfg.tracking, identity) as run:
         mlflow.log_metrics(
             {f"rolling_test_{k}": v for k, v in result.metrics.items() if math.isfinite(v)}
         )
+        for prefix, suffix, key in (("cv_", "_mean", "validation"), ("test_", "", "holdout")):
+            values = (scores or {}).get(key, {})
+            mlflow.log_metrics(
+                {f"{prefix}{k}{suffix}": v for k, v in values.items() if math.isfinite(v)}
+            )
         for row in result.windows.itertuples():
             if math.isfinite(row.ic):
                 mlflow.log_metric("rolling_window_ic", row.ic, step=row.window)

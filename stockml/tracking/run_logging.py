@@ -7,17 +7,27 @@ runs never pay for it.
 from __future__ import annotations
 
 import fcntl
+import functools
 import importlib.metadata
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from stockml.experiment import ExperimentResult
+from stockml.tracking.identity import RunIdentity
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from stockml.dataset import ModellingData
+    from stockml.experiment import ExperimentResult
+    from stockml.tuning.inner_search import SearchResult
 
 TRACKED_PACKAGES: tuple[str, ...] = (
     "stockml",
@@ -44,6 +54,7 @@ def flatten_config(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
             yield dotted, str(value)
 
 
+@functools.cache
 def package_versions() -> dict[str, str]:
     versions = {}
     for name in TRACKED_PACKAGES:
@@ -54,8 +65,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The commit of the stockml checkout that ran, when it is a git checkout."""
+    """The commit of the stockml checkout that ran, when it is a git checkout (asked once per
+    process: a sweep's trials share it)."""
     try:
         completed = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -94,22 +107,40 @@ def sqlite_init_lock(uri: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def start_run(tracking: DictConfig, run_name: str) -> Any:
-    """Open an MLflow run in the configured store and experiment; the caller must end it."""
+def experiment_id(tracking: DictConfig) -> str:
+    """The id of the configured experiment, created (with its artifact root) on first use."""
     import mlflow
 
     with sqlite_init_lock(str(tracking.uri)):
         mlflow.set_tracking_uri(str(tracking.uri))
         experiment = mlflow.get_experiment_by_name(str(tracking.experiment_name))
-        if experiment is None:
-            artifact_root = Path(str(tracking.artifact_location)).resolve()
-            artifact_root.mkdir(parents=True, exist_ok=True)
-            experiment_id = mlflow.create_experiment(
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        artifact_root = Path(str(tracking.artifact_location)).resolve()
+        artifact_root.mkdir(parents=True, exist_ok=True)
+        return str(
+            mlflow.create_experiment(
                 str(tracking.experiment_name), artifact_location=artifact_root.as_uri()
             )
-        else:
-            experiment_id = experiment.experiment_id
-    return mlflow.start_run(experiment_id=experiment_id, run_name=run_name)
+        )
+
+
+def start_run(tracking: DictConfig, identity: RunIdentity) -> Any:
+    """Open an MLflow run named and nested per ``identity``; the caller must end it.
+
+    A sweep trial's identity carries its parent's experiment: the trial joins the sweep's
+    experiment and skips the lookup.
+    """
+    import mlflow
+
+    if identity.experiment_id is None:
+        experiment = experiment_id(tracking)
+    else:
+        mlflow.set_tracking_uri(str(tracking.uri))
+        experiment = identity.experiment_id
+    return mlflow.start_run(
+        experiment_id=experiment, run_name=identity.name, tags=identity.run_tags()
+    )
 
 
 def log_result(
@@ -119,17 +150,31 @@ def log_result(
     run_dir: Path,
     sweep_dir: Path | None = None,
 ) -> None:
-    """Log everything about a finished experiment into the active MLflow run."""
+    """Log everything about a finished experiment into the active MLflow run.
+
+    Params, metrics and tags go in one batch (one store transaction instead of one per call
+    and fold). A sweep trial (`sweep_dir` set) logs no holdout plot and no model: they are
+    most of a run's tracking cost, and the sweep's end logs both for the best trial only
+    (`stockml.tracking.sweep_end`).
+    """
     import mlflow
+    from mlflow.entities import Metric, Param, RunTag
 
     config = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(config, dict)
-    mlflow.log_params(dict(flatten_config(config)))
-    mlflow.log_metrics({k: v for k, v in result.flat_metrics().items() if np.isfinite(v)})
+    stamp = int(time.time() * 1000)
+    metrics = [
+        Metric(key, float(value), stamp, 0)
+        for key, value in result.flat_metrics().items()
+        if np.isfinite(value)
+    ]
     for fold in result.cv.folds:
-        mlflow.log_metrics(
-            {f"cv_{k}": v for k, v in fold.metrics.items() if np.isfinite(v)}, step=fold.fold
-        )
+        metrics += [
+            Metric(f"cv_{key}", float(value), stamp, fold.fold)
+            for key, value in fold.metrics.items()
+            if np.isfinite(value)
+        ]
+    params = dict(flatten_config(config))
     tags = {
         "data_fingerprint": result.data.fingerprint,
         "model": str(cfg.model._target_),
@@ -140,43 +185,51 @@ def log_result(
     if result.search is not None:
         # Its cv_* metrics come from the folds the search selected on: optimistic by design.
         tags["search_method"] = result.search.method
+        params |= {f"search.best.{k}": str(v) for k, v in result.search.best_params.items()}
+        metrics += [
+            Metric(key, float(value), stamp, 0)
+            for key, value in (
+                ("search_best_score", result.search.best_score),
+                ("search_n_candidates", result.search.n_candidates),
+                ("search_seconds", result.search.seconds),
+            )
+            if np.isfinite(value)
+        ]
     if sweep_dir is not None:
         tags["sweep_dir"] = str(sweep_dir.resolve())
     commit = git_commit()
     if commit:
         tags["git_commit"] = commit
-    mlflow.set_tags(tags)
+    mlflow.MlflowClient().log_batch(
+        mlflow.active_run().info.run_id,
+        metrics=metrics,
+        params=[Param(key, value) for key, value in params.items()],
+        tags=[RunTag(key, value) for key, value in tags.items()],
+    )
     snapshot = run_dir / ".hydra"
     if snapshot.is_dir():
         mlflow.log_artifacts(str(snapshot), artifact_path="config")
     for path in files:
         mlflow.log_artifact(str(path))
-    if result.search is not None:
-        mlflow.log_params({f"search.best.{k}": v for k, v in result.search.best_params.items()})
-        mlflow.log_metrics(
-            {
-                "search_best_score": result.search.best_score,
-                "search_n_candidates": result.search.n_candidates,
-                "search_seconds": result.search.seconds,
-            }
-        )
+    if sweep_dir is not None:
+        return
     if cfg.tracking.log_plots:
-        _log_plots(result)
+        log_plots(result.predictions, result.search)
     if cfg.tracking.log_model:
-        _log_model(result, int(cfg.target.horizon))
+        log_model(result.pipeline, result.data, int(cfg.target.horizon))
 
 
-def _log_model(result: ExperimentResult, horizon: int) -> None:
+def log_model(pipeline: Pipeline, data: ModellingData, horizon: int) -> None:
     """Log the pipeline with the feature recipe it needs, so it predicts without its run."""
     import mlflow
     from mlflow.models import infer_signature
 
     from stockml.lifecycle.metadata import METADATA_KEY, metadata_for
 
-    example = result.data.X_holdout.head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
-    signature = infer_signature(example, result.pipeline.predict(example))
+    example = data.X_holdout.head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
+    signature = infer_signature(example, pipeline.predict(example))
     mlflow.sklearn.log_model(
-        result.pipeline,
+        pipeline,
         name="model",
         signature=signature,
         input_example=example,
@@ -184,21 +237,19 @@ def _log_model(result: ExperimentResult, horizon: int) -> None:
         # Explicit, and matching the pinned requirements: MLflow 3's default (skops) would need
         # a package the requirements do not list, and refuses stockml's own estimator classes.
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-        metadata={
-            METADATA_KEY: metadata_for(result.data.features, result.data.X_dev, horizon).to_dict()
-        },
+        metadata={METADATA_KEY: metadata_for(data.features, data.X_dev, horizon).to_dict()},
     )
 
 
-def _log_plots(result: ExperimentResult) -> None:
+def log_plots(predictions: pd.DataFrame, search: SearchResult | None) -> None:
     # Figures are built with matplotlib.figure.Figure directly: no pyplot, no GUI backend,
     # nothing to close, and 0.2 s less import time.
     import mlflow
 
     from stockml.plots import holdout_figure, search_history_figure
 
-    figures = {"plots/holdout.png": holdout_figure(result.predictions)}
-    if result.search is not None:
-        figures["plots/search_history.png"] = search_history_figure(result.search)
+    figures = {"plots/holdout.png": holdout_figure(predictions)}
+    if search is not None:
+        figures["plots/search_history.png"] = search_history_figure(search)
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)

@@ -1,0 +1,152 @@
+"""What a run is called in MLflow, and which sweep run it is nested under.
+
+A run is named after what distinguishes it: a single run after its model, the overrides
+typed on the command line and the time (`ridge features=full 2026-11-27 18:10:34`); a
+trial of a plain multirun after its job number and the values the sweep gave it
+(`j03 model=lasso`); an Optuna trial after its trial number (`t07 model.alpha=0.31`, set
+by the sweep observer once Optuna has numbered it). Pure functions and a small file: no
+MLflow import, so it is cheap for `tracking.enabled=false` runs and the sweep callback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hydra.types import RunMode
+
+# Written into the sweep directory by the sweep's parent run: launchers run trials in other
+# processes (joblib, Ray, SLURM), and the sweep directory is what they all share.
+LINK_FILE = "mlflow_sweep.json"
+PARENT_RUN_TAG = "mlflow.parentRunId"  # what the MLflow UI nests runs by
+OVERRIDES_TAG = "sweep_overrides"  # the trial's distinguishing overrides, as JSON
+STUDY_TAG = "optuna.study_name"
+TRIAL_TAG = "optuna.trial_number"
+# Overrides that change where or how a run is recorded, not what it computes.
+UNNAMED_PREFIXES = ("hydra.", "hydra/", "tracking.", "store.", "paths.", "registry.")
+NAME_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SweepLink:
+    """What a sweep's parent run tells its trials, through `LINK_FILE` in the sweep dir."""
+
+    parent_run_id: str
+    experiment_id: str
+    tracking_uri: str
+    # The multirun's own overrides (sweep syntax included): a trial's overrides that are not
+    # among them are what the sweep gave that trial.
+    base_overrides: list[str]
+
+    def write(self, sweep_dir: Path) -> Path:
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        path = sweep_dir / LINK_FILE
+        path.write_text(json.dumps(asdict(self), indent=2))
+        return path
+
+    @classmethod
+    def read(cls, sweep_dir: Path) -> SweepLink | None:
+        """The link of the sweep in `sweep_dir`, or None when it has no parent run."""
+        path = sweep_dir / LINK_FILE
+        return cls(**json.loads(path.read_text())) if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """A run's MLflow name, the parent it is nested under, and the tags that say why."""
+
+    name: str
+    parent_run_id: str | None = None
+    experiment_id: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def run_tags(self) -> dict[str, str]:
+        tags = dict(self.tags)
+        if self.parent_run_id is not None:
+            tags[PARENT_RUN_TAG] = self.parent_run_id
+        return tags
+
+
+def short_value(value: str) -> str:
+    """A float override as 4 significant digits (`0.31234567` -> `0.3123`); others as typed."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if "." not in value and "e" not in value.lower():
+        return value  # integers and words like `inf` stay as typed
+    return f"{number:.4g}"
+
+
+def override_pairs(overrides: Iterable[str]) -> dict[str, str]:
+    """`key=value` overrides as a dict, without `+`/`~` prefixes and recording-only keys."""
+    pairs = {}
+    for override in overrides:
+        key, _, value = override.partition("=")
+        key = key.lstrip("+~")
+        if not key.startswith(UNNAMED_PREFIXES):
+            pairs[key] = value
+    return pairs
+
+
+def describe(pairs: Mapping[str, str]) -> str:
+    return " ".join(f"{key}={short_value(value)}" for key, value in pairs.items())
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1] + "…"
+
+
+def single_run_identity(
+    model_choice: str | None, model_target: str, overrides: Iterable[str], now: datetime
+) -> RunIdentity:
+    """`<model> <overrides> <date time>`: the model group (or the estimator class when the
+    target was overridden), the other overrides typed, and when it ran."""
+    pairs = override_pairs(overrides)
+    if "model._target_" in pairs or not model_choice:
+        model = model_target.rsplit(".", 1)[-1].lower()
+    else:
+        model = model_choice
+    pairs.pop("model", None)
+    pairs.pop("model._target_", None)
+    words = [model, describe(pairs), f"{now:%Y-%m-%d %H:%M:%S}"]
+    return RunIdentity(name=_clip(" ".join(word for word in words if word)))
+
+
+def trial_pairs(overrides: Iterable[str], link: SweepLink) -> dict[str, str]:
+    """The overrides a sweep gave one trial: those not shared with the whole multirun."""
+    shared = set(link.base_overrides)
+    return override_pairs(o for o in overrides if o not in shared)
+
+
+def trial_identity(job_num: int, overrides: Iterable[str], link: SweepLink) -> RunIdentity:
+    """`j03 model=lasso`, nested under the sweep's parent run."""
+    pairs = trial_pairs(overrides, link)
+    return RunIdentity(
+        name=_clip(f"j{job_num:02d} {describe(pairs)}".rstrip()),
+        parent_run_id=link.parent_run_id,
+        experiment_id=link.experiment_id,
+        tags={OVERRIDES_TAG: json.dumps(pairs)},
+    )
+
+
+def optuna_trial_name(number: int, pairs: Mapping[str, str]) -> str:
+    """`t07 model.alpha=0.31`: Optuna's trial number and the values it proposed."""
+    return _clip(f"t{number:02d} {describe(pairs)}".rstrip())
+
+
+def job_identity(hydra_cfg: Any, model_target: str, now: datetime) -> RunIdentity:
+    """The identity of the job Hydra is running (`HydraConfig.get()`)."""
+    overrides = list(hydra_cfg.overrides.task)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        link = SweepLink.read(Path(hydra_cfg.sweep.dir))
+        if link is not None:
+            return trial_identity(int(hydra_cfg.job.num), overrides, link)
+        pairs = override_pairs(overrides)
+        return RunIdentity(name=_clip(f"j{int(hydra_cfg.job.num):02d} {describe(pairs)}"))
+    choice = hydra_cfg.runtime.choices.get("model")
+    return single_run_identity(choice, model_target, overrides, now)
