@@ -2,12 +2,14 @@
 
 Model comparison is only useful when every row was produced the same way, so the board reads
 the numbers MLflow recorded rather than recomputing anything, and shows each run's CV score
-beside its holdout score and the naive baseline's.
+beside its holdout score and the naive baseline's. Runs of a sweep also show the values the
+sweep gave them (one column per swept key), their Optuna trial number and their run id.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from stockml.tracking.identity import OVERRIDES_TAG, TRIAL_TAG
 from stockml.validation.metrics import GREATER_IS_BETTER
 
 DEFAULT_TRACKING_URI = "sqlite:///outputs/mlflow.db"
@@ -56,6 +59,8 @@ def leaderboard(
             {
                 "run_id": run.info.run_id,
                 "run_name": run.info.run_name,
+                "trial": tags.get(TRIAL_TAG, ""),
+                **swept_values(tags),
                 "model": params.get("model._target_", "").rsplit(".", 1)[-1],
                 "features": params.get("features.preset", ""),
                 "horizon": params.get("target.horizon", ""),
@@ -76,9 +81,17 @@ def leaderboard(
     board = pd.DataFrame(rows)
     if board.empty:
         return board
+    if not (board["trial"] != "").any():
+        board = board.drop(columns="trial")  # no Optuna trial among them
     return board.sort_values(
         f"cv_{metric}_mean", ascending=not GREATER_IS_BETTER[metric], ignore_index=True
     )
+
+
+def swept_values(tags: dict[str, str]) -> dict[str, str]:
+    """The overrides a sweep gave this run (`model.alpha`, `model`...), one column each."""
+    recorded = tags.get(OVERRIDES_TAG)
+    return dict(json.loads(recorded)) if recorded else {}
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -123,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     if board.empty:
         print("stockml-report: no finished runs match", file=sys.stderr)
         return 1
-    shown = board.drop(columns=["run_id", "sweep_dir"])
+    # one sweep's board names each run by id (to open it in MLflow); a wider board by name
+    shown = board.drop(columns=["sweep_dir"] if args.sweep_dir else ["run_id", "sweep_dir"])
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.csv:
         board.to_csv(args.csv, index=False)

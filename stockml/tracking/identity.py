@@ -3,8 +3,8 @@
 A run is named after what distinguishes it: a single run after its model, the overrides
 typed on the command line and the time (`ridge features=full 2026-11-27 18:10:34`); a
 trial of a plain multirun after its job number and the values the sweep gave it
-(`j03 model=lasso`); an Optuna trial after its trial number (`t07 model.alpha=0.31`, set
-by the sweep observer once Optuna has numbered it). Pure functions and a small file: no
+(`j03 model=lasso`); an Optuna trial after its trial number (`t07 model.alpha=0.31`, which
+the sweep observer hands to the job). Pure functions and a small file: no
 MLflow import, so it is cheap for `tracking.enabled=false` runs and the sweep callback.
 """
 
@@ -26,6 +26,9 @@ PARENT_RUN_TAG = "mlflow.parentRunId"  # what the MLflow UI nests runs by
 OVERRIDES_TAG = "sweep_overrides"  # the trial's distinguishing overrides, as JSON
 STUDY_TAG = "optuna.study_name"
 TRIAL_TAG = "optuna.trial_number"
+# Set per Optuna trial in `hydra.job.env_set` by stockml.tracking.optuna_observer.
+TRIAL_ENV = "STOCKML_OPTUNA_TRIAL"
+STUDY_ENV = "STOCKML_OPTUNA_STUDY"
 # Overrides that change where or how a run is recorded, not what it computes.
 UNNAMED_PREFIXES = ("hydra.", "hydra/", "tracking.", "store.", "paths.", "registry.")
 NAME_LIMIT = 200
@@ -123,20 +126,24 @@ def trial_pairs(overrides: Iterable[str], link: SweepLink) -> dict[str, str]:
     return override_pairs(o for o in overrides if o not in shared)
 
 
-def trial_identity(job_num: int, overrides: Iterable[str], link: SweepLink) -> RunIdentity:
-    """`j03 model=lasso`, nested under the sweep's parent run."""
+def trial_identity(
+    job_num: int, overrides: Iterable[str], link: SweepLink, env: Mapping[str, str]
+) -> RunIdentity:
+    """`j03 model=lasso` for a plain multirun's job, `t07 model.alpha=0.31` (Optuna's trial
+    number, tagged with the study) for an Optuna trial; nested under the sweep's parent run."""
     pairs = trial_pairs(overrides, link)
+    tags = {OVERRIDES_TAG: json.dumps(pairs)}
+    if TRIAL_ENV in env:
+        prefix = f"t{int(env[TRIAL_ENV]):02d}"
+        tags |= {TRIAL_TAG: str(env[TRIAL_ENV]), STUDY_TAG: str(env.get(STUDY_ENV, ""))}
+    else:
+        prefix = f"j{job_num:02d}"
     return RunIdentity(
-        name=_clip(f"j{job_num:02d} {describe(pairs)}".rstrip()),
+        name=_clip(f"{prefix} {describe(pairs)}".rstrip()),
         parent_run_id=link.parent_run_id,
         experiment_id=link.experiment_id,
-        tags={OVERRIDES_TAG: json.dumps(pairs)},
+        tags=tags,
     )
-
-
-def optuna_trial_name(number: int, pairs: Mapping[str, str]) -> str:
-    """`t07 model.alpha=0.31`: Optuna's trial number and the values it proposed."""
-    return _clip(f"t{number:02d} {describe(pairs)}".rstrip())
 
 
 def job_identity(hydra_cfg: Any, model_target: str, now: datetime) -> RunIdentity:
@@ -145,7 +152,8 @@ def job_identity(hydra_cfg: Any, model_target: str, now: datetime) -> RunIdentit
     if hydra_cfg.mode == RunMode.MULTIRUN:
         link = SweepLink.read(Path(hydra_cfg.sweep.dir))
         if link is not None:
-            return trial_identity(int(hydra_cfg.job.num), overrides, link)
+            env = dict(hydra_cfg.job.env_set or {})
+            return trial_identity(int(hydra_cfg.job.num), overrides, link, env)
         pairs = override_pairs(overrides)
         return RunIdentity(name=_clip(f"j{int(hydra_cfg.job.num):02d} {describe(pairs)}"))
     choice = hydra_cfg.runtime.choices.get("model")
