@@ -1,9 +1,9 @@
 """`stockml experiment=rolling_retrain`: the rolling walk-forward as an ordinary stockml run.
 
 As a preset it composes, sweeps and queues like any experiment (`stockml -m
-experiment=rolling_retrain rolling.start=2008-01-01 rolling.step=21,63`), and its files land in the run's own
-directory beside Hydra's snapshot; `stockml-retrain --rolling RUN` does the same from a
-recorded run.
+experiment=rolling_retrain rolling.start=2008-01-01 rolling.step=21,63`), and its files land
+in the run's own directory beside Hydra's snapshot; `stockml-retrain --rolling RUN` does the
+same from a recorded run.
 
 What the run returns to a sweeper (its `optimized_metric`, a `cv_<metric>_mean`) is the
 stitched metric over the forecasts whose labels are realised before the holdout starts,

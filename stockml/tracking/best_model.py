@@ -19,6 +19,10 @@ from stockml.run_files import PREDICTIONS_FILE
 
 log = logging.getLogger(__name__)
 
+# Set on a trial's run once its model is logged: a resumed study's best trial may belong to
+# an earlier sweep, which logged it already.
+MODEL_TAG = "best_model_logged"
+
 
 def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
     """Refit the run in `run_dir` and log its model (and holdout plot) into MLflow run
@@ -30,6 +34,10 @@ def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
     from stockml.lifecycle.snapshot import load_snapshot
     from stockml.tracking.run_logging import log_model, log_plots
 
+    client = MlflowClient(tracking_uri=tracking_uri)
+    ended = client.get_run(run_id)
+    if MODEL_TAG in ended.data.tags:
+        return False
     cfg = load_snapshot(str(run_dir), tracking_uri).config
     if cfg.get("rolling") is not None or not cfg.tracking.log_model:
         return False  # a rolling run keeps no model; the user asked for none
@@ -41,15 +49,14 @@ def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
         log.warning("MLflow: the refit of %s differs from its recorded forecasts; "
                     "its model is not logged", run_dir)  # fmt: skip
         return False
-    client = MlflowClient(tracking_uri=tracking_uri)
-    ended = client.get_run(run_id).info
     mlflow.set_tracking_uri(tracking_uri)
     with mlflow.start_run(run_id=run_id):
         if cfg.tracking.log_plots:
             log_plots(result.predictions, result.search)
         log_model(result.pipeline, result.data, int(cfg.target.horizon))
+        mlflow.set_tag(MODEL_TAG, "true")
     # Reopening the run moved its end; the trial's duration is what it took to run.
-    client.set_terminated(run_id, ended.status, end_time=ended.end_time)
+    client.set_terminated(run_id, ended.info.status, end_time=ended.info.end_time)
     if cfg.registry.register:
         from stockml.lifecycle.registry import register_run
 

@@ -1,7 +1,7 @@
 """MLflow recording: params, metrics, tags, artifacts and the fitted pipeline of a run.
 
-MLflow is imported here only (about two seconds of start-up), so `tracking.enabled=false`
-runs never pay for it.
+MLflow is imported inside the functions (about two seconds of start-up), so
+`tracking.enabled=false` runs never pay for it.
 """
 
 from __future__ import annotations
