@@ -65,7 +65,7 @@ def record(
     """Run files always; MLflow (and the registry) when tracking is on.
 
     A sweep trial registers nothing: the sweep's end logs and registers the best trial's
-    model (`stockml.tracking.sweep_end`).
+    model (`stockml.tracking.best_model`).
     """
     from stockml.run_files import write_run_files
 

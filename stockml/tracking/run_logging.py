@@ -155,7 +155,7 @@ def log_result(
     Params, metrics and tags go in one batch (one store transaction instead of one per call
     and fold). A sweep trial (`sweep_dir` set) logs no holdout plot and no model: they are
     most of a run's tracking cost, and the sweep's end logs both for the best trial only
-    (`stockml.tracking.sweep_end`).
+    (`stockml.tracking.best_model`).
     """
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
