@@ -157,3 +157,23 @@ def test_a_sweep_with_tracking_off_never_imports_mlflow(
     assert not (sweep_dir / "mlflow_sweep.json").exists()
     assert (sweep_dir / "plots" / "optimization_history.png").is_file()
     assert not (tmp_path / "outputs" / "mlflow.db").exists()
+
+
+def test_a_rolling_sweep_is_ranked_on_its_forecasts_before_the_holdout(tmp_path: Path) -> None:
+    completed = run_stockml(
+        tmp_path, "-m", "experiment=rolling_retrain", "rolling.start=2011-01-01",
+        "rolling.step=40,80", "data.tickers=[AAPL,MSFT,IBM]", "data.start=2009-01-01",
+        "data.end=2012-06-30", "features=minimal", "store.enabled=false",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    runs = _runs(tmp_path)
+    (parent,) = [r for r in runs.values() if r.data.tags.get("sweep_role") == "parent"]
+    jobs = {r.info.run_name: r for r in runs.values() if r is not parent}
+    assert set(jobs) == {"j00 rolling.step=40", "j01 rolling.step=80"}
+    for job in jobs.values():
+        document = json.loads(Path(job.data.tags["run_dir"], "metrics.json").read_text())
+        assert job.data.metrics["cv_ic_mean"] == pytest.approx(document["validation"]["ic"])
+        assert job.data.metrics["test_ic"] == pytest.approx(document["holdout"]["ic"])
+        assert job.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    best = max(jobs.values(), key=lambda r: r.data.metrics["cv_ic_mean"])
+    assert parent.data.tags["best_run_id"] == best.info.run_id
