@@ -1,19 +1,23 @@
-"""Delete finished jobs older than an age, with their output directories."""
+"""Delete finished jobs older than an age, with the directories their runs wrote.
+
+Deleting is confined twice: a directory must lie strictly inside the output root its run
+recorded (after resolving symbolic links and `..`), and every entry in it must be a file
+stockml writes (`stockml.jobs.ownership`). Anything else is kept, and the reason reported.
+"""
 
 from __future__ import annotations
 
-import logging
 import re
-import shutil
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
+from stockml.jobs.clock import db_now
 from stockml.jobs.db import Store
-from stockml.jobs.models import FINISHED_STATUSES, Job, utcnow
-
-log = logging.getLogger(__name__)
+from stockml.jobs.models import FINISHED_STATUSES, Job, JobOutput
+from stockml.jobs.ownership import Inventory, inventory
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -27,44 +31,88 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
-# What Hydra leaves in every directory it creates for a run (.hydra/) or a sweep
-# (multirun.yaml); a directory without either was not made by stockml and is never deleted.
-RUN_DIRECTORY_MARKERS = (".hydra", "multirun.yaml")
+@dataclass(frozen=True)
+class Kept:
+    """A directory of a removed job that cleanup left on disk, and why."""
+
+    job_id: int
+    path: str
+    reason: str
 
 
-def is_run_directory(path: Path) -> bool:
-    return path.is_dir() and any((path / marker).exists() for marker in RUN_DIRECTORY_MARKERS)
+@dataclass
+class CleanupResult:
+    jobs: list[Job] = field(default_factory=list)  # rows removed (or that would be)
+    removed: list[str] = field(default_factory=list)  # directories removed (or would be)
+    kept: list[Kept] = field(default_factory=list)
 
 
-def cleanup(store: Store, older_than: timedelta, dry_run: bool = False) -> list[Job]:
-    """Remove (or with `dry_run` only list) finished jobs that ended before now - older_than.
+def outside_root(path: Path, root: str | None) -> str | None:
+    """Why `path` may not be deleted for lying outside its output root, or None if inside."""
+    if root is None:
+        return "no output root was recorded for it (a run from an older stockml)"
+    if not path.is_absolute():
+        return "its recorded path is not absolute"
+    real_root = Path(root).resolve()
+    real = path.resolve()
+    if real == real_root or not real.is_relative_to(real_root):
+        return f"it is outside the output root {real_root}"
+    return None
 
-    Output directories go first and rows after, so an interrupted cleanup leaves rows that
-    the next one removes rather than directories nothing points to any more.
+
+def _remove(output: JobOutput, dry_run: bool, result: CleanupResult) -> None:
+    path = Path(output.path)
+    if not path.exists() and not path.is_symlink():
+        return  # gone already (e.g. a sweep's trial, removed with its sweep directory)
+    reason = outside_root(path, output.output_root)
+    found = inventory(path) if reason is None else Inventory(foreign=reason)
+    if found.foreign:
+        result.kept.append(Kept(output.job_id, output.path, found.foreign))
+        return
+    if not dry_run:
+        # Exactly the files classified, then their directories: a file that appeared since
+        # is never touched, and its directory stays because it is no longer empty.
+        try:
+            for file in found.files:
+                file.unlink(missing_ok=True)
+            for directory in found.directories:
+                directory.rmdir()
+        except OSError as exc:
+            result.kept.append(Kept(output.job_id, output.path, f"could not remove it: {exc}"))
+            return
+    result.removed.append(output.path)
+
+
+def cleanup(store: Store, older_than: timedelta, dry_run: bool = False) -> CleanupResult:
+    """Remove (or with `dry_run` only list) finished jobs that ended before now - older_than,
+    with every directory any attempt of theirs wrote, as far as it is safe to delete.
+
+    Directories go first and rows after, so an interrupted cleanup leaves rows that the next
+    one removes rather than directories nothing points to any more. "Now" is the store's
+    clock, like every other time the store keeps.
     """
-    cutoff = utcnow() - older_than
     ended = func.coalesce(Job.finished_at, Job.created_at)
     statement = (
         select(Job)
-        .where(Job.status.in_([s.value for s in FINISHED_STATUSES]), ended < cutoff)
+        .where(
+            Job.status.in_([s.value for s in FINISHED_STATUSES]),
+            ended < db_now(-older_than.total_seconds()),
+        )
         .order_by(Job.id)
     )
     with store.session() as session:
         jobs = list(session.scalars(statement))
-    if dry_run or not jobs:
-        return jobs
-    for job in jobs:
-        if not job.output_dir:
-            continue
-        if is_run_directory(Path(job.output_dir)):
-            shutil.rmtree(job.output_dir, ignore_errors=True)
-        elif Path(job.output_dir).exists():
-            log.warning(
-                "job %s: kept %s, which is not a stockml run directory (no .hydra/ or "
-                "multirun.yaml); only its row is removed",
-                job.id,
-                job.output_dir,
+        outputs = list(
+            session.scalars(
+                select(JobOutput)
+                .where(JobOutput.job_id.in_([job.id for job in jobs]))
+                .order_by(JobOutput.job_id, JobOutput.id)
             )
-    with store.session() as session:
-        session.execute(delete(Job).where(Job.id.in_([job.id for job in jobs])))
-    return jobs
+        )
+    result = CleanupResult(jobs=jobs)
+    for output in outputs:
+        _remove(output, dry_run, result)
+    if not dry_run and jobs:
+        with store.session() as session:  # their job_outputs rows go with them (cascade)
+            session.execute(delete(Job).where(Job.id.in_([job.id for job in jobs])))
+    return result
