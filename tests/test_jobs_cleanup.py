@@ -211,3 +211,28 @@ def test_a_recent_job_and_its_directory_stay(sqlite_store: Store, tmp_path: Path
     done = cleanup(sqlite_store, timedelta(hours=1))
     assert (done.jobs, done.removed, done.kept) == ([], [], [])
     assert run_dir.is_dir() and len(queue.list_jobs(sqlite_store)) == 1
+
+
+def test_a_hand_started_sweep_goes_once_its_last_trial_does(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import update
+
+    from stockml.jobs.clock import db_now
+    from stockml.jobs.models import Job
+
+    out = tmp_path / "out"
+    _app(out, sqlite_store.url, "-m", "value=0.1,0.2")
+    first, second = sorted(queue.list_jobs(sqlite_store), key=lambda job: job.id)
+    sweep = Path(first.sweep_id)  # type: ignore[arg-type]
+    with sqlite_store.session() as session:  # the second trial is not due yet
+        session.execute(update(Job).where(Job.id == second.id).values(finished_at=db_now(3600)))
+    printed = _cleanup(capsys, sqlite_store.url)
+    assert f"removed {first.output_dir}" in printed and sweep.is_dir()
+    assert Path(second.output_dir).is_dir()  # type: ignore[arg-type]
+
+    with sqlite_store.session() as session:
+        session.execute(update(Job).where(Job.id == second.id).values(finished_at=db_now(-1)))
+    printed = _cleanup(capsys, sqlite_store.url)
+    assert f"removed {second.output_dir}" in printed and f"removed {sweep}" in printed
+    assert not sweep.exists() and out.is_dir()

@@ -60,14 +60,15 @@ def outside_root(path: Path, root: str | None) -> str | None:
     return None
 
 
-def _remove(output: JobOutput, dry_run: bool, result: CleanupResult) -> None:
-    path = Path(output.path)
+def _remove(
+    job_id: int, path: Path, root: str | None, dry_run: bool, result: CleanupResult
+) -> None:
     if not path.exists() and not path.is_symlink():
         return  # gone already (e.g. a sweep's trial, removed with its sweep directory)
-    reason = outside_root(path, output.output_root)
+    reason = outside_root(path, root)
     found = inventory(path) if reason is None else Inventory(foreign=reason)
     if found.foreign:
-        result.kept.append(Kept(output.job_id, output.path, found.foreign))
+        result.kept.append(Kept(job_id, str(path), found.foreign))
         return
     if not dry_run:
         # Exactly the files classified, then their directories: a file that appeared since
@@ -78,9 +79,25 @@ def _remove(output: JobOutput, dry_run: bool, result: CleanupResult) -> None:
             for directory in found.directories:
                 directory.rmdir()
         except OSError as exc:
-            result.kept.append(Kept(output.job_id, output.path, f"could not remove it: {exc}"))
+            result.kept.append(Kept(job_id, str(path), f"could not remove it: {exc}"))
             return
-    result.removed.append(output.path)
+    result.removed.append(str(path))
+
+
+def _remove_emptied_sweep(
+    job_id: int, sweep_dir: Path, root: str | None, dry_run: bool, result: CleanupResult
+) -> None:
+    """A hand-started sweep's directory, once cleanup took (or would take) all its trials.
+
+    Trial rows, not the sweep, are on record; the directory goes only when no trial
+    directory is left in it, so trials that are not due yet are never removed with it.
+    """
+    if not sweep_dir.is_dir() or str(sweep_dir) in result.removed:
+        return
+    due = set(result.removed)
+    trials = [child for child in sweep_dir.iterdir() if child.is_dir()]
+    if all(str(child) in due for child in trials):
+        _remove(job_id, sweep_dir, root, dry_run, result)
 
 
 def cleanup(store: Store, older_than: timedelta, dry_run: bool = False) -> CleanupResult:
@@ -111,7 +128,11 @@ def cleanup(store: Store, older_than: timedelta, dry_run: bool = False) -> Clean
         )
     result = CleanupResult(jobs=jobs)
     for output in outputs:
-        _remove(output, dry_run, result)
+        _remove(output.job_id, Path(output.path), output.output_root, dry_run, result)
+    roots = {output.job_id: output.output_root for output in outputs}
+    for job in jobs:
+        if job.sweep_id and job.parent_id is None:  # a queued sweep is its parent's output
+            _remove_emptied_sweep(job.id, Path(job.sweep_id), roots.get(job.id), dry_run, result)
     if not dry_run and jobs:
         with store.session() as session:  # their job_outputs rows go with them (cascade)
             session.execute(delete(Job).where(Job.id.in_([job.id for job in jobs])))

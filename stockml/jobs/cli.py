@@ -227,8 +227,10 @@ def _store_command(store: Store, args: argparse.Namespace) -> int:
         print(format_job(queue.get(store, args.id), queue.outputs(store, args.id)))
     elif args.command == "cancel":
         status = queue.cancel(store, args.id)
-        done = "cancelled" if status == "cancelled" else "cancel requested; its worker stops it"
-        print(f"job {args.id}: {done}")
+        if status == "cancelled":
+            print(f"job {args.id}: cancelled")
+        else:
+            print(f"job {args.id}: cancel requested; it stops at its next lease renewal")
     elif args.command == "retry":
         queue.retry(store, args.id)
         print(f"job {args.id}: queued again")

@@ -30,6 +30,8 @@ from stockml.jobs.results import read_result
 # raises RunCancelled there, which also wakes a run blocked in a sleep or a read.
 CANCEL_SIGNAL = signal.SIGUSR1
 CANCELLED_ERROR = "cancelled while running"
+# Renewals double as the cancel check, so a long lease still stops a cancelled run promptly.
+CANCEL_POLL_SECONDS = 5.0
 
 _stores: dict[str, Store] = {}
 _failures: dict[str, StoreError] = {}
@@ -106,7 +108,7 @@ class RunLease:
         self._thread.start()
 
     def _renew(self, store: Store, row_id: int, worker_id: str, seconds: float) -> None:
-        while not self._stop.wait(seconds / 4):
+        while not self._stop.wait(min(seconds / 4, CANCEL_POLL_SECONDS)):
             try:
                 beat = queue.heartbeat(store, row_id, worker_id, seconds)
             except Exception:  # a store hiccup must not kill the run; the next beat retries
