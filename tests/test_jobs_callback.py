@@ -195,7 +195,7 @@ def test_cancel_reaches_a_run_off_the_main_thread(store: Store) -> None:
     import threading
     import time
 
-    from stockml.jobs.recording import RunCancelled, RunLease
+    from stockml.jobs.lease import RunCancelled, RunLease
 
     row = queue.submit(store, "train", [], validate=False)
     assert queue.claim(store, "cli", 60) is not None

@@ -40,7 +40,7 @@ def _cwd(config: DictConfig) -> Path:
 class JobStoreCallback(Callback):
     def __init__(self, **_: Any) -> None:
         self._row_id: int | None = None
-        self._lease: Any = None  # recording.RunLease of a row this run owns
+        self._lease: Any = None  # lease.RunLease of a row this run owns
         self._warned = False
 
     def _guarded(self, what: str, action: Any, *args: Any) -> None:

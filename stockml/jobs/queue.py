@@ -24,6 +24,9 @@ from stockml.jobs.kinds import get_kind, job_overrides
 from stockml.jobs.models import FINISHED_STATUSES, Job, JobOutput, JobStatus
 from stockml.jobs.validate import compose_job_config, config_snapshot
 
+# The error recorded for a job stopped by `cancel` while it ran (by its worker or itself).
+CANCELLED_WHILE_RUNNING = "cancelled while running"
+
 
 class JobNotFound(LookupError):
     pass

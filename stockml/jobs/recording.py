@@ -6,10 +6,7 @@ for SQLAlchemy and the store only when a run is actually recorded.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +16,12 @@ from omegaconf import DictConfig, OmegaConf
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from stockml.errors import StockmlError
 from stockml.jobs import queue
 from stockml.jobs.clock import db_now
 from stockml.jobs.db import Store, StoreError, absolute_url, open_store
+from stockml.jobs.lease import RunLease
 from stockml.jobs.models import Job, JobOutput, JobStatus
 from stockml.jobs.results import read_result
-
-# Sent by the lease thread to the run's (main) thread when a cancel is requested; its handler
-# raises RunCancelled there, which also wakes a run blocked in a sleep or a read.
-CANCEL_SIGNAL = signal.SIGUSR1
-CANCELLED_ERROR = "cancelled while running"
-# Renewals double as the cancel check, so a long lease still stops a cancelled run promptly.
-CANCEL_POLL_SECONDS = 5.0
 
 _stores: dict[str, Store] = {}
 _failures: dict[str, StoreError] = {}
@@ -49,13 +39,6 @@ def store_for(url: str, cwd: Path) -> Store:
             _failures[url] = exc
             raise
     return _stores[url]
-
-
-class RunCancelled(StockmlError):
-    """Raised inside a run whose row was cancelled (`stockml-jobs cancel ID`)."""
-
-    def __init__(self) -> None:
-        super().__init__("run cancelled (stockml-jobs cancel)")
 
 
 def output_root(config: DictConfig, cwd: Path) -> str | None:
@@ -81,64 +64,6 @@ def record_sweep(store: Store, job_id: int, sweep_dir: str, root: str | None) ->
     with store.session() as session:
         session.execute(update(Job).where(Job.id == job_id).values(output_dir=path))
         _add_output(session, job_id, path, root)
-
-
-class RunLease:
-    """Keeps a run's own row alive, and stops the run when its row is cancelled.
-
-    A daemon thread renews the lease; a run killed outright (SIGKILL, Ctrl-C before Hydra's
-    end callback) stops renewing, its lease expires, and the queue's usual recovery marks the
-    row failed instead of leaving it "running" for ever. When a renewal finds a cancel
-    request, the thread interrupts the run: CANCEL_SIGNAL to the main thread (whose handler
-    raises RunCancelled), or an asynchronous RunCancelled when the run is not on the main
-    thread. Either way the run ends through Hydra's usual failure path and its end callback
-    records the row as cancelled.
-    """
-
-    def __init__(self, store: Store, row_id: int, worker_id: str, seconds: float) -> None:
-        self.cancelled = threading.Event()
-        self._stop = threading.Event()
-        self._run_thread = threading.current_thread()
-        self._uses_signal = self._run_thread is threading.main_thread()
-        if self._uses_signal:
-            self._previous_handler = signal.signal(CANCEL_SIGNAL, self._on_cancel_signal)
-        self._thread = threading.Thread(
-            target=self._renew, args=(store, row_id, worker_id, seconds), daemon=True
-        )
-        self._thread.start()
-
-    def _renew(self, store: Store, row_id: int, worker_id: str, seconds: float) -> None:
-        while not self._stop.wait(min(seconds / 4, CANCEL_POLL_SECONDS)):
-            try:
-                beat = queue.heartbeat(store, row_id, worker_id, seconds)
-            except Exception:  # a store hiccup must not kill the run; the next beat retries
-                continue
-            if beat is queue.Beat.CANCEL:
-                self.cancelled.set()
-                self._interrupt_run()
-                return
-
-    def _interrupt_run(self) -> None:
-        if self._stop.is_set():
-            return
-        thread_id = self._run_thread.ident
-        assert thread_id is not None
-        if self._uses_signal:
-            signal.pthread_kill(thread_id, CANCEL_SIGNAL)
-        else:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(thread_id), ctypes.py_object(RunCancelled)
-            )
-
-    def _on_cancel_signal(self, _signum: int, _frame: object) -> None:
-        if not self._stop.is_set():  # after stop() the run has ended: nothing left to cancel
-            raise RunCancelled()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._uses_signal:
-            signal.signal(CANCEL_SIGNAL, self._previous_handler)
-        self._thread.join(timeout=5)
 
 
 def record_start(
@@ -206,7 +131,7 @@ def record_end(
     failed = job_return.status != HydraJobStatus.COMPLETED
     exc = job_return._return_value if failed else None
     if failed and lease.cancelled.is_set():
-        status, error = JobStatus.CANCELLED, CANCELLED_ERROR
+        status, error = JobStatus.CANCELLED, queue.CANCELLED_WHILE_RUNNING
     elif failed:
         error = f"{type(exc).__name__}: {exc}" if exc is not None else None
         status = JobStatus.FAILED

@@ -168,7 +168,7 @@ class Worker:
                 queue.release(self.store, job.id, self.worker_id)
                 return JobStatus.QUEUED.value
             if heartbeat.stop_job.is_set():
-                return self._finish(job, JobStatus.CANCELLED, "cancelled while running")
+                return self._finish(job, JobStatus.CANCELLED, queue.CANCELLED_WHILE_RUNNING)
             if process.returncode != 0:
                 tail = _tail(stderr)
                 error = f"exit code {process.returncode}" + (f": {tail}" if tail else "")
