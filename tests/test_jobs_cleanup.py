@@ -236,3 +236,23 @@ def test_a_hand_started_sweep_goes_once_its_last_trial_does(
     printed = _cleanup(capsys, sqlite_store.url)
     assert f"removed {second.output_dir}" in printed and f"removed {sweep}" in printed
     assert not sweep.exists() and out.is_dir()
+
+
+def test_a_directory_a_staying_job_also_wrote_is_kept(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hydra.run.dir` fixed by the user: an old and a recent run share one directory."""
+    from sqlalchemy import update
+
+    from stockml.jobs.clock import db_now
+    from stockml.jobs.models import Job
+
+    out = tmp_path / "out"
+    shared = _app(out, sqlite_store.url, f"hydra.run.dir={out}/fixed", "value=0.1")
+    assert _app(out, sqlite_store.url, f"hydra.run.dir={out}/fixed", "value=0.2") == shared
+    old, recent = sorted(job.id for job in queue.list_jobs(sqlite_store))
+    with sqlite_store.session() as session:
+        session.execute(update(Job).where(Job.id == recent).values(finished_at=db_now(3600)))
+    printed = _cleanup(capsys, sqlite_store.url)
+    assert f"kept {shared} (job {old}): job {recent}, which stays, wrote there too" in printed
+    assert (shared / "metrics.json").is_file()

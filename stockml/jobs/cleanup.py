@@ -45,6 +45,15 @@ class CleanupResult:
     jobs: list[Job] = field(default_factory=list)  # rows removed (or that would be)
     removed: list[str] = field(default_factory=list)  # directories removed (or would be)
     kept: list[Kept] = field(default_factory=list)
+    # Directories of jobs that stay (not finished, or too recent), by the job that wrote them.
+    in_use: dict[str, int] = field(default_factory=dict)
+
+    def user_of(self, path: Path) -> int | None:
+        """A staying job whose directory is `path` or lies inside it, if any."""
+        for used, job_id in self.in_use.items():
+            if Path(used).is_relative_to(path):
+                return job_id
+        return None
 
 
 def outside_root(path: Path, root: str | None) -> str | None:
@@ -66,6 +75,8 @@ def _remove(
     if not path.exists() and not path.is_symlink():
         return  # gone already (e.g. a sweep's trial, removed with its sweep directory)
     reason = outside_root(path, root)
+    if reason is None and (user := result.user_of(path)) is not None:
+        reason = f"job {user}, which stays, wrote there too"
     found = inventory(path) if reason is None else Inventory(foreign=reason)
     if found.foreign:
         result.kept.append(Kept(job_id, str(path), found.foreign))
@@ -119,14 +130,18 @@ def cleanup(store: Store, older_than: timedelta, dry_run: bool = False) -> Clean
     )
     with store.session() as session:
         jobs = list(session.scalars(statement))
+        due = [job.id for job in jobs]
         outputs = list(
             session.scalars(
                 select(JobOutput)
-                .where(JobOutput.job_id.in_([job.id for job in jobs]))
+                .where(JobOutput.job_id.in_(due))
                 .order_by(JobOutput.job_id, JobOutput.id)
             )
         )
-    result = CleanupResult(jobs=jobs)
+        staying = session.execute(
+            select(JobOutput.path, JobOutput.job_id).where(JobOutput.job_id.not_in(due))
+        )
+        result = CleanupResult(jobs=jobs, in_use={path: job_id for path, job_id in staying})
     for output in outputs:
         _remove(output.job_id, Path(output.path), output.output_root, dry_run, result)
     roots = {output.job_id: output.output_root for output in outputs}

@@ -239,7 +239,8 @@ def retry(store: Store, job_id: int) -> None:
 
     Attempts are reset to 0: retrying is a person deciding the cause is fixed, so the job
     gets its full `max_attempts` of lease-expiry recoveries again. Results of the previous
-    run (error, metrics, output dir) are cleared; its output directory is left on disk.
+    run (error, metrics, output dir) are cleared; its directory stays on disk and on record
+    (`outputs`), so cleanup still finds it.
     """
     with store.session() as session:
         job = session.get(Job, job_id, with_for_update=True)
