@@ -62,6 +62,7 @@ class RunLease:
             if beat is queue.Beat.CANCEL:
                 self.cancelled.set()
                 self._interrupt_run()
+            if beat is not queue.Beat.RENEWED:  # cancelled, or the row is no longer ours
                 return
 
     def _interrupt_run(self) -> None:
@@ -81,7 +82,11 @@ class RunLease:
             raise RunCancelled()
 
     def stop(self) -> None:
+        """End the lease; called on the run's thread when the run has ended."""
         self._stop.set()
+        self._thread.join(timeout=5)
         if self._uses_signal:
             signal.signal(CANCEL_SIGNAL, self._previous_handler)
-        self._thread.join(timeout=5)
+        elif self.cancelled.is_set() and self._run_thread.ident is not None:
+            # An interrupt sent as the run ended must not surface in whatever runs next.
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._run_thread.ident), None)
