@@ -1,8 +1,9 @@
 """Delete finished jobs older than an age, with the directories their runs wrote.
 
-Deleting is confined twice: a directory must lie strictly inside the output root its run
-recorded (after resolving symbolic links and `..`), and every entry in it must be a file
-stockml writes (`stockml.jobs.ownership`). Anything else is kept, and the reason reported.
+A directory is deleted only when it lies strictly inside the output root its run recorded
+(after resolving symbolic links and `..`), no job that stays wrote there, and every entry in
+it is a file stockml writes (`stockml.jobs.ownership`). Anything else is kept, and the reason
+reported.
 """
 
 from __future__ import annotations
