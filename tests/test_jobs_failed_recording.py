@@ -59,9 +59,13 @@ def test_mlflow_failure_leaves_a_failed_run_directory(tmp_path: Path) -> None:
 
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
+    uri = f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
     [run] = client.search_runs([client.get_experiment_by_name("stockml").experiment_id])
-    assert run.info.status == "FAILED"  # so stockml-report leaves it out
+    assert run.info.status == "FAILED"
+    from stockml.report import leaderboard
+
+    assert leaderboard(uri, "stockml").empty  # the report leaves it out
 
     reproduce = subprocess.run(
         [sys.executable, "-m", "stockml", "reproduce", str(run_dir)],
