@@ -62,12 +62,13 @@ def record(
     sweep_dir: Path | None,
     identity: RunIdentity,
 ) -> None:
-    """Run files always; MLflow (and the registry) when tracking is on.
+    """Run files always; MLflow (and the registry) when tracking is on. metrics.json only
+    once all of it succeeded, so a run directory without it is not a complete run.
 
     A sweep trial registers nothing: the sweep's end logs and registers the best trial's
     model (`stockml.tracking.best_model`).
     """
-    from stockml.run_files import write_run_files
+    from stockml.run_files import run_files_to_log, write_run_files
 
     metric = str(cfg.optimized_metric)
     if not cfg.tracking.enabled:
@@ -75,8 +76,10 @@ def record(
         return
     from stockml.tracking import run_logging
 
-    with run_logging.start_run(cfg.tracking, identity) as active:
-        files = write_run_files(run_dir, result, metric, active.info.run_id)
+    with (
+        run_logging.start_run(cfg.tracking, identity) as active,
+        run_files_to_log(run_dir, result, metric, active.info.run_id) as files,
+    ):
         run_logging.log_result(cfg, result, files, run_dir, sweep_dir)
         log.info("MLflow run %s (%s) in %s", active.info.run_id, identity.name, cfg.tracking.uri)
         if cfg.registry.register and sweep_dir is None:
