@@ -26,11 +26,15 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def metrics_document(
-    result: ExperimentResult, optimized_metric: str, mlflow_run_id: str | None
+    result: ExperimentResult, optimized_metric: str | list[str], mlflow_run_id: str | None
 ) -> dict[str, Any]:
+    """`value` is a number, or a list of them when `optimized_metric` is a list."""
+    value = result.objective(optimized_metric)
     return {
         "optimized_metric": optimized_metric,
-        "value": _finite_or_none(result.objective(optimized_metric)),
+        "value": [_finite_or_none(v) for v in value]
+        if isinstance(value, list)
+        else _finite_or_none(value),
         "mlflow_run_id": mlflow_run_id,
         "data_fingerprint": result.data.fingerprint,
         "cv": {
@@ -64,7 +68,10 @@ def metrics_document(
 
 
 def write_run_files(
-    run_dir: Path, result: ExperimentResult, optimized_metric: str, mlflow_run_id: str | None
+    run_dir: Path,
+    result: ExperimentResult,
+    optimized_metric: str | list[str],
+    mlflow_run_id: str | None,
 ) -> list[Path]:
     """Write metrics, feature list and holdout predictions; return the paths written."""
     run_dir.mkdir(parents=True, exist_ok=True)

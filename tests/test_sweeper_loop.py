@@ -16,7 +16,7 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
-from stockml.tuning.optuna_sweep import SweepSettings, TooManyFailedTrials, run_sweep
+from stockml.tuning.optuna_sweep import SweepRefused, SweepSettings, TooManyFailedTrials, run_sweep
 from stockml.tuning.samplers import GridSamplerConfig, RandomSamplerConfig, TPESamplerConfig
 from stockml.tuning.sweep_observer import SweepObserver
 
@@ -101,8 +101,27 @@ def test_exceeding_max_failure_rate_stops_with_a_clear_error(tmp_path: Path) -> 
     def always(params: dict[str, str]) -> float:
         raise ValueError("bad data")
 
-    with pytest.raises(TooManyFailedTrials, match=r"2 of 2 trials failed \(rate 1.00 > max_"):
+    message = r"^stockml: error: 4 of 4 trials failed, more than the 2 that max_failure_rate=0.5 "
+    with pytest.raises(TooManyFailedTrials, match=message):
         run_sweep(settings(max_failure_rate=0.5), [], None, FakeLauncher(always), tmp_path)
+    stopped = yaml.safe_load((tmp_path / "optimization_results.yaml").read_text())
+    assert (stopped["n_trials"], stopped["n_failed"]) == (4, 4)  # written although it stopped
+
+
+def test_one_early_failure_spends_the_budget_of_a_long_sweep_without_stopping_it(
+    tmp_path: Path,
+) -> None:
+    def first_fails(params: dict[str, str]) -> float:
+        if launch.batches == [(2, 0)] and first_fails.calls == 0:
+            first_fails.calls += 1
+            raise RuntimeError("one bad trial")
+        return quadratic(params)
+
+    first_fails.calls = 0  # type: ignore[attr-defined]
+    launch = FakeLauncher(first_fails)
+    sweep = settings(n_trials=12, n_jobs=2, max_failure_rate=0.25)
+    outcome = run_sweep(sweep, [], None, launch, tmp_path)
+    assert (outcome.n_trials, outcome.n_failed) == (12, 1)  # 1 of 2 failed after batch one
 
 
 def broken_launcher(batch: list[list[str]], first_job: int) -> Sequence[JobReturn]:
@@ -175,7 +194,7 @@ def test_settings_are_checked_before_any_trial(bad: dict[str, Any], message: str
 
 
 def test_bad_direction_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="direction must be minimize, maximize"):
+    with pytest.raises(SweepRefused, match="direction must be minimize, maximize"):
         run_sweep(settings(direction="down"), [], None, FakeLauncher(quadratic), tmp_path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,12 @@ class OptunaSweeper(Sweeper):
         # Imported here, once per sweep: Hydra imports plugins for every command.
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        from stockml.tuning.optuna_sweep import SweepSettings, run_sweep
+        from stockml.tuning.optuna_sweep import (
+            SweepInterrupted,
+            SweepRefused,
+            SweepSettings,
+            run_sweep,
+        )
         from stockml.tuning.sweep_observer import build_observers
 
         assert self.config is not None and self.launcher is not None
@@ -50,17 +56,25 @@ class OptunaSweeper(Sweeper):
         plain = OmegaConf.to_container(OmegaConf.create(self.settings), resolve=True)
         assert isinstance(plain, dict)
         observers = build_observers(plain.pop("observers", None) or [], self.config)
-        settings = SweepSettings(sampler=self.sampler, **plain)
+        try:
+            settings = SweepSettings(sampler=self.sampler, **plain)
+        except (TypeError, ValueError) as exc:
+            raise SweepRefused(f"hydra.sweeper: {exc}") from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         launcher = self.launcher
-        return run_sweep(
-            settings,
-            arguments,
-            self.config,
-            lambda batch, first_job: launcher.launch(batch, initial_job_idx=first_job),
-            sweep_dir,
-            OverridesParser.create(config_loader=self.hydra_context.config_loader),
-            observers,
-        )
+        try:
+            return run_sweep(
+                settings,
+                arguments,
+                self.config,
+                lambda batch, first_job: launcher.launch(batch, initial_job_idx=first_job),
+                sweep_dir,
+                OverridesParser.create(config_loader=self.hydra_context.config_loader),
+                observers,
+            )
+        except SweepInterrupted as stop:
+            # One line instead of Python's traceback; 130 is the shell's code for Ctrl-C.
+            sys.stderr.write(f"{stop}\n")
+            raise SystemExit(130) from None
