@@ -19,6 +19,7 @@ from test_sweeper_loop import FakeLauncher, quadratic, settings
 
 from stockml.tuning.optuna_sweep import SweepInterrupted, SweepRefused, run_sweep
 from stockml.tuning.samplers import RandomSamplerConfig, TPESamplerConfig
+from stockml.tuning.study_identity import problem_of
 
 
 def storage_url(tmp_path: Path) -> str:
@@ -136,3 +137,11 @@ def test_ctrl_c_fails_the_trials_in_flight_and_the_next_sweep_resumes(tmp_path: 
     trials = outcome.study.trials
     assert [t.user_attrs.get("failure") for t in trials[:2]] == ["interrupted"] * 2
     assert [t.state for t in trials] == [TrialState.FAIL] * 2 + [TrialState.COMPLETE] * 4
+
+
+def test_the_problem_resolves_interpolations_into_keys_it_keeps(tmp_path: Path) -> None:
+    config = task_config(**{"paths.root": "/data/a", "data.path": "${paths.root}/prices.csv"})
+    problem = problem_of(config, swept=["model.alpha"])
+    assert problem["data"]["path"] == "/data/a/prices.csv"
+    assert problem["model"] == {"_target_": "Ridge", "random_state": 0}  # seed kept out
+    assert set(problem) == {"optimized_metric", "data", "features", "model", "x"}

@@ -31,13 +31,13 @@ _SHOWN_DIFFERENCES = 3
 
 def problem_of(config: DictConfig, swept: Iterable[str]) -> dict[str, Any]:
     """The study-defining part of the composed task config, resolved to plain values."""
-    problem = OmegaConf.masked_copy(config, [k for k in config if k not in NOT_THE_PROBLEM])
+    # Resolved before the recording keys go, so `data.path: ${paths.output_root}/x.csv` counts.
+    problem = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
     if "seed" in config:
         problem.seed = 0  # keeps `${seed}` references (model random_state) out of the identity
     plain = OmegaConf.to_container(problem, resolve=True)
     assert isinstance(plain, dict)
-    plain.pop("seed", None)
-    for key in (*swept, *DECLARED_SPACES):
+    for key in (*NOT_THE_PROBLEM, *swept, *DECLARED_SPACES):
         _drop(plain, key.lstrip("+~"))
     return plain
 
