@@ -86,8 +86,16 @@ def test_preset_runs_an_optuna_study_in_parallel_and_resumes(tmp_path: Path) -> 
     )
     values = [t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(values) == 8  # the second sweep added its trials to the same study
+    assert len({t.params["model.alpha"] for t in study.trials}) == 8  # and replayed none
     results = sorted(tmp_path.glob("outputs/multiruns/*/*/optimization_results.yaml"))
     assert len(results) == 2
     latest = yaml.safe_load(results[-1].read_text())
     assert latest["best_value"] == pytest.approx(max(values))
     assert 1e-2 <= latest["best_params"]["model.alpha"] <= 1e4
+    other_data = subprocess.run([*command, "data.start=2009-01-01"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert other_data.returncode == 1
+    assert (
+        "stockml: error: study 'ridge_optuna' was run on a different problem (data.start: "
+        "'2008-01-01' -> '2009-01-01')" in other_data.stderr
+    )

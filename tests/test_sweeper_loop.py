@@ -16,9 +16,10 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
+from stockml.errors import StockmlError
 from stockml.tuning.optuna_sweep import SweepRefused, SweepSettings, TooManyFailedTrials, run_sweep
 from stockml.tuning.samplers import GridSamplerConfig, RandomSamplerConfig, TPESamplerConfig
-from stockml.tuning.sweep_observer import SweepObserver
+from stockml.tuning.sweep_observer import SweepObserver, build_observers
 
 Objective = Callable[[dict[str, str]], Any]
 
@@ -274,3 +275,25 @@ def test_progress_lines_show_the_running_best(
     assert "trial 2/3 (#1) value=1 best=1 (trial 1)" in lines
     assert "trial 3/3 (#2) value=2 best=1 (trial 1)" in lines
     assert any(line.startswith("best of study") and "trial 1 value=1" in line for line in lines)
+
+
+def test_a_user_error_from_a_job_is_recorded_as_its_one_line_message(tmp_path: Path) -> None:
+    def refused(params: dict[str, str]) -> float:
+        raise StockmlError("data.path does not exist\nsecond line")
+
+    outcome = run_sweep(settings(n_trials=1, n_jobs=1, max_failure_rate=1.0), [], None,
+                        FakeLauncher(refused), tmp_path)  # fmt: skip
+    assert (
+        outcome.study.trials[0].user_attrs["failure"] == "stockml: error: data.path does not exist"
+    )
+
+
+def observer_factory(config: Any) -> SweepObserver | None:
+    return RecordingObserver() if config.get("observe") else None
+
+
+def test_observers_are_built_from_dotted_factories_that_may_decline() -> None:
+    factory = f"{__name__}.observer_factory"
+    assert build_observers([factory], OmegaConf.create({"observe": False})) == []
+    built = build_observers([factory], OmegaConf.create({"observe": True}))
+    assert [type(observer) for observer in built] == [RecordingObserver]

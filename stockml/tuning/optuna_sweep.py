@@ -314,6 +314,8 @@ def _job_values(job: JobReturn, n_objectives: int) -> tuple[list[float], str | N
     """The objective values a job returned, or why the trial counts as failed."""
     try:
         value = job.return_value  # re-raises the task's exception for a failed job
+    except CompactHydraException as error:  # already a message for the user, e.g. stockml's
+        return [], first_line(error)
     except Exception as error:
         return [], f"{type(error).__name__}: {first_line(error)}"
     raw = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
