@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ import optuna
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.config import ConfigError
+
+log = logging.getLogger(__name__)
 
 NOT_THE_PROBLEM = ("hydra", "paths", "tracking", "store", "registry", "seed")
 DECLARED_SPACES = ("model.search_space", "selection.search_space")
@@ -52,6 +55,12 @@ def check_study_problem(study: optuna.Study, problem: Mapping[str, Any]) -> None
     """Record the problem on a new study; refuse to resume a study of another problem."""
     recorded = study.user_attrs.get(PROBLEM_ATTR)
     if recorded is None:
+        if study.get_trials(deepcopy=False):
+            log.warning(
+                "study %s has trials but no recorded problem (an older stockml made it); "
+                "recording this sweep's problem for it",
+                study.study_name,
+            )
         study.set_user_attr(PROBLEM_ATTR, json.loads(json.dumps(problem, default=str)))
         study.set_user_attr(FINGERPRINT_ATTR, fingerprint(problem))
         return
