@@ -145,3 +145,19 @@ def test_the_problem_resolves_interpolations_into_keys_it_keeps(tmp_path: Path) 
     assert problem["data"]["path"] == "/data/a/prices.csv"
     assert problem["model"] == {"_target_": "Ridge", "random_state": 0}  # seed kept out
     assert set(problem) == {"optimized_metric", "data", "features", "model", "x"}
+
+
+def test_a_second_sweep_sharing_a_running_study_draws_other_points(tmp_path: Path) -> None:
+    sweep = settings(storage=storage_url(tmp_path), study_name="s", n_trials=2, n_jobs=1)
+    inner = FakeLauncher(quadratic)
+
+    def start_another_sweep_meanwhile(params: dict[str, str]) -> float:
+        if not inner.batches:  # as a second process would, while this trial runs
+            run_sweep(sweep, [], None, inner, tmp_path / "other")
+        return quadratic(params)
+
+    outer = FakeLauncher(start_another_sweep_meanwhile)
+    run_sweep(sweep, [], None, outer, tmp_path)
+    assert len(set(params_of(outer)) | set(params_of(inner))) == 4
+    study = optuna.load_study(study_name="s", storage=storage_url(tmp_path))
+    assert len({t.user_attrs["sampler_seed"] for t in study.trials}) == 2
