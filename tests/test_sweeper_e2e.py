@@ -182,3 +182,12 @@ def test_a_trial_of_a_sigkilled_sweep_is_failed_when_the_study_is_next_opened(
     assert "marked 1 trial(s) FAIL that a stopped sweep left running (#0)" in result.stdout
     states = [t.state for t in stored_study(tmp_path, "slow").trials]
     assert states == [TrialState.FAIL, TrialState.COMPLETE]
+
+
+def test_bad_sweeper_settings_are_one_line_before_any_trial(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "hydra.sweeper.n_trials=0", "hydra.sweep.dir=out", check=False)
+    assert result.returncode == 1
+    assert "stockml: error: hydra.sweeper: n_trials and n_jobs must be >= 1, got 0/2" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr and not (tmp_path / "out" / "0").exists()

@@ -74,7 +74,9 @@ class OptunaSweeper(Sweeper):
                 OverridesParser.create(config_loader=self.hydra_context.config_loader),
                 observers,
             )
-        except SweepInterrupted as stop:
+        except KeyboardInterrupt as stop:
             # One line instead of Python's traceback; 130 is the shell's code for Ctrl-C.
+            if not isinstance(stop, SweepInterrupted):  # before the first trial was asked
+                stop = SweepInterrupted("stockml: sweep interrupted before any trial ran")
             sys.stderr.write(f"{stop}\n")
             raise SystemExit(130) from None
