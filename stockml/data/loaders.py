@@ -23,6 +23,7 @@ from stockml.data.validate import (
     check_missing_policy,
     check_values,
     handle_missing,
+    in_date_order,
 )
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def _load(
     repairs = []
     kept = []
     for table in tables:
+        table = in_date_order(table)
         dates = table.frame["date"]
         in_range = pd.Series(True, index=dates.index)
         if first is not None:
