@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
 
@@ -87,14 +87,23 @@ def _load(
     check_missing_policy(missing)
     wanted = _ticker_list(tickers)
     first, last = _date_bounds(start, end)
-    tables = [
-        table
-        for source in sources
-        for table in parse_table(
-            read_raw(source), source.label, source.stem_ticker, ticker_column, date_column, adjust
-        )
-    ]
-    tables = _select(tables, wanted, label)
+
+    def read(chosen: list[SourceFile]) -> list[Table]:
+        return [
+            table
+            for source in chosen
+            for table in parse_table(
+                read_raw(source),
+                source.label,
+                source.stem_ticker,
+                ticker_column,
+                date_column,
+                adjust,
+                wanted,
+            )
+        ]
+
+    tables = _select(_read_wanted(sources, wanted, read), wanted, label)
     repairs = []
     kept = []
     for table in tables:
@@ -116,6 +125,26 @@ def _load(
         _report(f"{label}: missing values (missing={missing!r}): {'; '.join(repairs)}")
     kept = _drop_empty(kept, wanted, label, first, last)
     return _assemble(kept, adjust)
+
+
+def _read_wanted(
+    sources: list[SourceFile],
+    wanted: list[str] | None,
+    read: Callable[[list[SourceFile]], list[Table]],
+) -> list[Table]:
+    """The tables of the requested tickers, reading as few files as it takes.
+
+    Files named after a requested ticker are read first; the others (long files holding many
+    tickers) only when a requested ticker is still missing. A broken file that holds nothing
+    asked for is then never opened, so it cannot block the load.
+    """
+    if wanted is None:
+        return read(sources)
+    named = [source for source in sources if source.stem_ticker in wanted]
+    tables = read(named)
+    if set(wanted) <= {table.ticker for table in tables}:
+        return tables
+    return tables + read([source for source in sources if source not in named])
 
 
 def _ticker_list(tickers: Iterable[str] | str | None) -> list[str] | None:

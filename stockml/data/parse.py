@@ -88,7 +88,26 @@ def parse_dates(values: pd.Series) -> pd.Series:
 
 
 def _first_bad(mask: pd.Series) -> int:
-    return int(np.flatnonzero(mask.to_numpy())[0])
+    """The file row number (the index label) of the first True in ``mask``."""
+    return int(mask.index[np.flatnonzero(mask.to_numpy())[0]])
+
+
+def _tickers_of(values: pd.Series) -> pd.Series:
+    """A ticker column's values as tickers: stripped and upper-cased, as ``data.tickers`` is."""
+    return values.astype("str").str.strip().str.upper()
+
+
+def _wanted_rows(
+    raw: pd.DataFrame, ticker_header: str | None, default_ticker: str, tickers: list[str] | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the requested tickers (all when None), and the other tickers present."""
+    if tickers is None:
+        return raw, []
+    if ticker_header is None:
+        return (raw, []) if default_ticker in tickers else (raw.iloc[0:0], [default_ticker])
+    names = _tickers_of(raw[ticker_header].dropna())
+    others = sorted(set(names[names != ""]) - set(tickers))
+    return raw[_tickers_of(raw[ticker_header]).isin(tickers).to_numpy()], others
 
 
 def parse_table(
@@ -98,16 +117,24 @@ def parse_table(
     ticker_column: str,
     date_column: str,
     with_adjusted: bool,
+    tickers: list[str] | None = None,
 ) -> list[Table]:
     """Split ``raw`` into typed per-ticker tables.
 
     A ticker column, when present, decides the ticker of each row; otherwise the whole file
-    is ``default_ticker``. The adjusted close is only kept when it will be used, so a
-    broken column nobody asked for cannot fail the load.
+    is ``default_ticker``. Only the rows of ``tickers`` (all when None) are parsed, and the
+    adjusted close only when it will be used, so a broken cell nobody asked for cannot fail
+    the load. Row numbers in messages stay those of the file.
     """
     mapping = _column_map(raw.columns, source)
     ticker_key = normalize_name(ticker_column)
     date_key = normalize_name(date_column)
+    raw, others = _wanted_rows(raw, mapping.get(ticker_key), default_ticker, tickers)
+    # Tickers not asked for are named (so duplicates and "available" lists stay complete)
+    # but never parsed.
+    unparsed = [Table(source, ticker, pd.DataFrame()) for ticker in others]
+    if raw.empty and unparsed:
+        return unparsed
     owner = f"ticker {default_ticker}"
     if ticker_key in mapping:
         owner = f"tickers from column {mapping[ticker_key]}"
@@ -118,16 +145,16 @@ def parse_table(
             f"{source}: {owner}: missing required column(s) {', '.join(wanted)}; "
             f"found {', '.join(map(str, raw.columns)) or 'none'}"
         )
-    rows = pd.RangeIndex(1, len(raw) + 1)
+    rows = raw.index + 1
 
     date_header = mapping[date_key]
     date_values = raw[date_header].set_axis(rows)
     if date_values.isna().any():
-        row = _first_bad(date_values.isna()) + 1
+        row = _first_bad(date_values.isna())
         raise DataValidationError(f"{source}: {owner}, row {row}: column {date_header} is empty")
     dates = parse_dates(date_values)
     if dates.isna().any():
-        row = _first_bad(dates.isna()) + 1
+        row = _first_bad(dates.isna())
         raise DataValidationError(
             f"{source}: {owner}, row {row}: column {date_header} value {date_values[row]!r} "
             "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
@@ -142,7 +169,7 @@ def parse_table(
     numbers = text.apply(pd.to_numeric, errors="coerce").astype(np.float64)
     bad = (text.notna() & numbers.isna()) | np.isinf(numbers)
     if bad.to_numpy().any():
-        row = _first_bad(bad.any(axis=1)) + 1
+        row = _first_bad(bad.any(axis=1))
         name = bad.columns[bad.loc[row].to_numpy()][0]
         raise DataValidationError(
             f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
@@ -152,9 +179,10 @@ def parse_table(
 
     if ticker_key not in mapping:
         return [Table(source, default_ticker, frame)]
-    tickers = raw[mapping[ticker_key]].set_axis(rows).astype("str").str.strip().str.upper()
-    blank = raw[mapping[ticker_key]].isna().to_numpy() | (tickers == "").to_numpy()
+    names = _tickers_of(raw[mapping[ticker_key]]).set_axis(rows)
+    blank = raw[mapping[ticker_key]].isna().set_axis(rows) | (names == "")
     if blank.any():
-        row = int(np.flatnonzero(blank)[0]) + 1
+        row = _first_bad(blank)
         raise DataValidationError(f"{source}, row {row}: column {ticker_column} is empty")
-    return [Table(source, str(ticker), part) for ticker, part in frame.groupby(tickers, sort=True)]
+    parsed = [Table(source, str(ticker), part) for ticker, part in frame.groupby(names, sort=True)]
+    return parsed + unparsed
