@@ -61,16 +61,29 @@ def load_files(
     file_format: str | None = None,
     ticker_column: str = "ticker",
     date_column: str = "date",
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """A panel from a CSV/Parquet file or a directory of them.
 
     A file with a ``ticker_column`` may hold many tickers; one without holds a single ticker
     named after the file (``aapl.csv.gz`` is AAPL). ``file_format`` ("csv" or "parquet")
     overrides the suffix and, for a directory, restricts which files are read.
+    ``date_format`` is a strftime pattern (``%d/%m/%Y``) for dates no known format reads.
     """
     sources = discover(path, file_format)
     label = str(Path(path).expanduser())
-    return _load(sources, label, tickers, start, end, adjust, missing, ticker_column, date_column)
+    return _load(
+        sources,
+        label,
+        tickers,
+        start,
+        end,
+        adjust,
+        missing,
+        ticker_column,
+        date_column,
+        date_format,
+    )
 
 
 def _load(
@@ -83,6 +96,7 @@ def _load(
     missing: str,
     ticker_column: str,
     date_column: str,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     check_missing_policy(missing)
     wanted = _ticker_list(tickers)
@@ -100,6 +114,7 @@ def _load(
                 date_column,
                 adjust,
                 wanted,
+                date_format,
             )
         ]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from stockml.data.hints import date_column_hint, date_format_hint, hidden_ticker_column
 from stockml.data.schema import PRICE_COLUMNS, DataValidationError
 
 ADJUSTED_CLOSE = "adj_close"
@@ -64,20 +65,21 @@ def _column_map(columns: pd.Index, source: str) -> dict[str, str]:
     return mapping
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
+def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
     """The dates as tz-naive midnights, NaT where a value fits none of the known formats.
 
     A column is read in one format only, the one that fits the most values (the earlier on a
     tie), so a stray bad cell shows up as NaT instead of switching the whole file's reading.
+    ``date_format`` (a strftime pattern, ``data.date_format``) replaces the known formats.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
         text = values.astype(str).str.strip()
         parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
-        for date_format in DATE_FORMATS:
+        for candidate in DATE_FORMATS if date_format is None else (date_format,):
             try:
-                attempt = pd.to_datetime(text, format=date_format, errors="coerce")
+                attempt = pd.to_datetime(text, format=candidate, errors="coerce")
             except (ValueError, TypeError):  # e.g. mixed time zones within one column
                 continue
             if attempt.notna().sum() > parsed.notna().sum():
@@ -85,6 +87,27 @@ def parse_dates(values: pd.Series) -> pd.Series:
     if parsed.dt.tz is not None:
         parsed = parsed.dt.tz_localize(None)  # keep the exchange-local calendar day
     return parsed.dt.normalize().astype(DATE_UNIT)
+
+
+def _date_formats_text(date_format: str | None) -> str:
+    if date_format is not None:
+        return f"does not match data.date_format {date_format!r}"
+    return "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+
+
+def _refuse_hidden_tickers(
+    raw: pd.DataFrame, mapping: dict[str, str], date_key: str, source: str, ticker: str
+) -> None:
+    """Refuse a long file whose ticker column has another name, naming the option to set."""
+    known = {
+        mapping[key] for key in (date_key, *PRICE_COLUMNS, *_ADJUSTED_ALIASES) if key in mapping
+    }
+    header = hidden_ticker_column(raw, mapping[date_key], known)
+    if header is not None:
+        raise DataValidationError(
+            f"{source}: read as one ticker ({ticker}) but dates repeat with different values "
+            f"in column {header}; if it names the tickers, set data.ticker_column={header}"
+        )
 
 
 def _first_bad(mask: pd.Series) -> int:
@@ -118,6 +141,7 @@ def parse_table(
     date_column: str,
     with_adjusted: bool,
     tickers: list[str] | None = None,
+    date_format: str | None = None,
 ) -> list[Table]:
     """Split ``raw`` into typed per-ticker tables.
 
@@ -141,10 +165,13 @@ def parse_table(
     missing = [name for name in (date_key, *PRICE_COLUMNS) if name not in mapping]
     if missing:
         wanted = [date_column if name == date_key else name for name in missing]
+        hint = date_column_hint(mapping) if date_key in missing else ""
         raise DataValidationError(
             f"{source}: {owner}: missing required column(s) {', '.join(wanted)}; "
-            f"found {', '.join(map(str, raw.columns)) or 'none'}"
+            f"found {', '.join(map(str, raw.columns)) or 'none'}{hint}"
         )
+    if ticker_key not in mapping:
+        _refuse_hidden_tickers(raw, mapping, date_key, source, default_ticker)
     rows = raw.index + 1
 
     date_header = mapping[date_key]
@@ -152,12 +179,12 @@ def parse_table(
     if date_values.isna().any():
         row = _first_bad(date_values.isna())
         raise DataValidationError(f"{source}: {owner}, row {row}: column {date_header} is empty")
-    dates = parse_dates(date_values)
+    dates = parse_dates(date_values, date_format)
     if dates.isna().any():
         row = _first_bad(dates.isna())
         raise DataValidationError(
             f"{source}: {owner}, row {row}: column {date_header} value {date_values[row]!r} "
-            "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+            f"{_date_formats_text(date_format)}{date_format_hint(date_values)}"
         )
     frame = pd.DataFrame({"date": dates})
 
