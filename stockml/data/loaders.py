@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stockml.data.adjust import adjust_prices
+from stockml.data.adjust import adjust_prices, adjustment_warning, cumulate_splits
 from stockml.data.files import SourceFile, discover, read_raw
 from stockml.data.parse import Table, parse_table
 from stockml.data.schema import DATE_LEVEL, PRICE_COLUMNS, TICKER_LEVEL, DataValidationError
@@ -122,7 +122,7 @@ def _load(
     repairs = []
     kept = []
     for table in tables:
-        table = in_date_order(table)
+        table = cumulate_splits(in_date_order(table))
         dates = table.frame["date"]
         in_range = pd.Series(True, index=dates.index)
         if first is not None:
@@ -135,6 +135,10 @@ def _load(
         if repair is not None:
             repairs.append(repair)
         check_values(table)
+        if adjust and not table.frame.empty:
+            unadjusted = adjustment_warning(table)
+            if unadjusted is not None:
+                _report(unadjusted)
         kept.append(table)
     if repairs:
         _report(f"{label}: missing values (missing={missing!r}): {'; '.join(repairs)}")

@@ -17,6 +17,9 @@ from stockml.data.schema import PRICE_COLUMNS, DataValidationError
 
 ADJUSTED_CLOSE = "adj_close"
 _ADJUSTED_ALIASES = ("adjclose", "adjustedclose")
+# New shares per old share on a split's first bar (Alpha Vantage, Yahoo, Tiingo spellings).
+SPLIT = "split"
+_SPLIT_ALIASES = ("splitcoefficient", "stocksplits", "splitfactor", "splitratio", "split")
 # Tried in order; the first that parses every date in the column wins. ISO comes first
 # because it is unambiguous; %m/%d/%Y is preferred over %d/%m/%Y as the US vendor default.
 DATE_FORMATS: tuple[str, ...] = ("ISO8601", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
@@ -89,6 +92,21 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
     return parsed.dt.normalize().astype(DATE_UNIT)
 
 
+def _value_columns(mapping: dict[str, str], with_adjusted: bool) -> dict[str, str]:
+    """Column name in the frame -> header in the file, for every numeric column to parse.
+
+    The adjustment columns are only read when adjusting, so a broken column nobody asked
+    for cannot fail the load.
+    """
+    columns = {name: mapping[name] for name in PRICE_COLUMNS}
+    if with_adjusted:
+        for name, aliases in ((ADJUSTED_CLOSE, _ADJUSTED_ALIASES), (SPLIT, _SPLIT_ALIASES)):
+            key = next((key for key in aliases if key in mapping), None)
+            if key is not None:
+                columns[name] = mapping[key]
+    return columns
+
+
 def _date_formats_text(date_format: str | None) -> str:
     if date_format is not None:
         return f"does not match data.date_format {date_format!r}"
@@ -99,9 +117,8 @@ def _refuse_hidden_tickers(
     raw: pd.DataFrame, mapping: dict[str, str], date_key: str, source: str, ticker: str
 ) -> None:
     """Refuse a long file whose ticker column has another name, naming the option to set."""
-    known = {
-        mapping[key] for key in (date_key, *PRICE_COLUMNS, *_ADJUSTED_ALIASES) if key in mapping
-    }
+    keys = (date_key, *PRICE_COLUMNS, *_ADJUSTED_ALIASES, *_SPLIT_ALIASES)
+    known = {mapping[key] for key in keys if key in mapping}
     header = hidden_ticker_column(raw, mapping[date_key], known)
     if header is not None:
         raise DataValidationError(
@@ -188,10 +205,7 @@ def parse_table(
         )
     frame = pd.DataFrame({"date": dates})
 
-    adjusted_key = next((key for key in _ADJUSTED_ALIASES if key in mapping), None)
-    value_columns = {name: mapping[name] for name in PRICE_COLUMNS}
-    if with_adjusted and adjusted_key is not None:
-        value_columns[ADJUSTED_CLOSE] = mapping[adjusted_key]
+    value_columns = _value_columns(mapping, with_adjusted)
     text = raw[list(value_columns.values())].set_axis(rows).set_axis(list(value_columns), axis=1)
     numbers = text.apply(pd.to_numeric, errors="coerce").astype(np.float64)
     bad = (text.notna() & numbers.isna()) | np.isinf(numbers)
@@ -202,6 +216,8 @@ def parse_table(
             f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
             f"column {value_columns[name]} has non-numeric value {text.at[row, name]!r}"
         )
+    if SPLIT in numbers.columns:  # 0 or blank: no split that bar
+        numbers[SPLIT] = numbers[SPLIT].replace(0.0, 1.0).fillna(1.0)
     frame = pd.concat([frame, numbers], axis=1)
 
     if ticker_key not in mapping:
