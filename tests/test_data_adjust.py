@@ -85,9 +85,10 @@ def test_split_on_a_dropped_bar_still_adjusts_the_bars_before_it(tmp_path: Path)
 
 def test_negative_split_ratio_is_an_error(tmp_path: Path) -> None:
     frame = vendor_frame()
-    frame["Split Factor"] = [1, 1, 1, -2, 1, 1, 1]
+    frame["Split Factor"] = [1, 2, 1, -2, 1, 1, 1]
     frame.to_csv(tmp_path / "acme.csv", index=False)
-    with pytest.raises(ValueError, match=r"row 4 \(2001-01-05\): column split has negative"):
+    pattern = r"row 4 \(2001-01-05\): column Split Factor has negative split ratio -2\.0$"
+    with pytest.raises(ValueError, match=pattern):
         load_files(tmp_path / "acme.csv")
 
 

@@ -107,6 +107,20 @@ def _value_columns(mapping: dict[str, str], with_adjusted: bool) -> dict[str, st
     return columns
 
 
+def _split_ratios(
+    values: pd.Series, frame: pd.DataFrame, where: str, headers: dict[str, str]
+) -> pd.Series:
+    """A split column as ratios: 0 or blank (no split that bar) become 1; negatives fail."""
+    negative = values < 0
+    if negative.any():
+        row = _first_bad(negative)
+        raise DataValidationError(
+            f"{where}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): column {headers[SPLIT]} "
+            f"has negative split ratio {values[row]}"
+        )
+    return values.replace(0.0, 1.0).fillna(1.0)
+
+
 def _date_formats_text(date_format: str | None) -> str:
     if date_format is not None:
         return f"does not match data.date_format {date_format!r}"
@@ -216,8 +230,8 @@ def parse_table(
             f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
             f"column {value_columns[name]} has non-numeric value {text.at[row, name]!r}"
         )
-    if SPLIT in numbers.columns:  # 0 or blank: no split that bar
-        numbers[SPLIT] = numbers[SPLIT].replace(0.0, 1.0).fillna(1.0)
+    if SPLIT in numbers.columns:
+        numbers[SPLIT] = _split_ratios(numbers[SPLIT], frame, f"{source}: {owner}", value_columns)
     frame = pd.concat([frame, numbers], axis=1)
 
     if ticker_key not in mapping:

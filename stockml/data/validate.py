@@ -11,7 +11,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from stockml.data.parse import ADJUSTED_CLOSE, SPLIT, Table
+from stockml.data.parse import ADJUSTED_CLOSE, Table
 from stockml.data.schema import TICKER_LEVEL, DataValidationError
 
 logger = logging.getLogger(__name__)
@@ -95,11 +95,6 @@ def check_values(table: Table) -> None:
             raise DataValidationError(
                 f"{table.where(row)}: column {column} has non-positive price {value}"
             )
-    if SPLIT in frame.columns and (frame[SPLIT] < 0).any():
-        row = _first_row(table, frame[SPLIT] < 0)
-        raise DataValidationError(
-            f"{table.where(row)}: column split has negative ratio {frame.at[row, SPLIT]}"
-        )
     bad = frame["volume"] < 0
     if bad.any():
         row = _first_row(table, bad)
