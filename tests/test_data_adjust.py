@@ -19,20 +19,20 @@ VOLUME = np.array([1000.0, 1000.0, 1000.0, 2000.0, 2000.0, 2000.0, 2000.0])  # s
 SPLIT_AT, DIVIDEND_AT, DIVIDEND = 3, 5, 2.0  # a 2.0 dividend goes ex on the 6th bar
 
 
-def vendor_frame(dividend: float = DIVIDEND) -> pd.DataFrame:
+def vendor_frame(dividend: float = DIVIDEND, close: np.ndarray = CLOSE) -> pd.DataFrame:
     """Bars with an adjusted close built the way vendors do: back-adjusted for both events."""
-    factor = np.ones(len(CLOSE))
+    factor = np.ones(len(close))
     factor[:SPLIT_AT] /= 2.0
-    factor[:DIVIDEND_AT] *= 1.0 - dividend / CLOSE[DIVIDEND_AT - 1]
+    factor[:DIVIDEND_AT] *= 1.0 - dividend / close[DIVIDEND_AT - 1]
     return pd.DataFrame(
         {
             "Date": DATES,
-            "Open": CLOSE,
-            "High": CLOSE * 1.01,
-            "Low": CLOSE * 0.99,
-            "Close": CLOSE,
+            "Open": close,
+            "High": close * 1.01,
+            "Low": close * 0.99,
+            "Close": close,
             "Volume": VOLUME,
-            "Adj Close": CLOSE * factor,
+            "Adj Close": close * factor,
         }
     )
 
@@ -55,7 +55,8 @@ def test_volume_is_split_adjusted_only(tmp_path: Path, newest_first: bool) -> No
 
 def test_split_column_tells_a_large_dividend_from_a_split(tmp_path: Path) -> None:
     # A dividend of a third of the price steps the factor like a 3:2 split would.
-    frame = vendor_frame(dividend=CLOSE[DIVIDEND_AT - 1] / 3.0)
+    close = np.array([100.0, 102.0, 101.0, 51.0, 52.0, 35.0, 35.5])  # it goes ex at 52 -> 35
+    frame = vendor_frame(dividend=close[DIVIDEND_AT - 1] / 3.0, close=close)
     frame["Split Coefficient"] = [1, 1, 1, 2, 1, 1, 1]
     frame.to_csv(tmp_path / "acme.csv", index=False)
     np.testing.assert_allclose(load_quietly(tmp_path / "acme.csv")["volume"], 2000.0)
@@ -90,6 +91,16 @@ def test_negative_split_ratio_is_an_error(tmp_path: Path) -> None:
     pattern = r"row 4 \(2001-01-05\): column Split Factor has negative split ratio -2\.0$"
     with pytest.raises(ValueError, match=pattern):
         load_files(tmp_path / "acme.csv")
+
+
+def test_stale_adjusted_close_that_keeps_a_split_is_flagged(tmp_path: Path) -> None:
+    frame = vendor_frame().assign(**{"Adj Close": CLOSE})  # the vendor never adjusted it
+    frame.to_csv(tmp_path / "acme.csv", index=False)
+    with pytest.warns(UserWarning) as record:
+        load_files(tmp_path / "acme.csv")
+    assert [str(item.message).split(": ", 1)[1] for item in record] == [
+        "ticker ACME: adjusted prices still jump like unadjusted split(s): 2001-01-05 (2:1)"
+    ]
 
 
 def unadjusted_warnings(path: Path, **kwargs) -> list[str]:

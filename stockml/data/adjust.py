@@ -61,20 +61,27 @@ def adjust_prices(frame: pd.DataFrame) -> pd.DataFrame:
     with only a split column, both are split-adjusted to the last bar's share basis; with
     neither there is nothing to adjust by and the frame is returned as it is.
     """
-    if ADJUSTED_CLOSE in frame.columns:
-        price_factor = frame[ADJUSTED_CLOSE] / frame["close"]
-        # Anchored to the factor of the last bar, so that bar's traded value is unchanged.
-        volume_factor = _later_splits(frame) / price_factor.iloc[-1]
-    elif SPLIT in frame.columns:
-        volume_factor = _later_splits(frame)
-        price_factor = 1.0 / volume_factor
-    else:
+    if ADJUSTED_CLOSE not in frame.columns and SPLIT not in frame.columns:
         return frame
+    price_factor, volume_factor = _factors(frame)
     adjusted = frame.drop(columns=[ADJUSTED_CLOSE, SPLIT], errors="ignore")
     for column in _SCALED_PRICES:
         adjusted[column] = frame[column] * price_factor
     adjusted["volume"] = frame["volume"] * volume_factor
     return adjusted
+
+
+def _factors(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """What each bar's prices and volume are multiplied by (ones with nothing to adjust by)."""
+    if ADJUSTED_CLOSE in frame.columns:
+        price_factor = frame[ADJUSTED_CLOSE] / frame["close"]
+        # Anchored to the factor of the last bar, so that bar's traded value is unchanged.
+        return price_factor, _later_splits(frame) / price_factor.iloc[-1]
+    if SPLIT in frame.columns:
+        volume_factor = _later_splits(frame)
+        return 1.0 / volume_factor, volume_factor
+    ones = pd.Series(1.0, index=frame.index)
+    return ones, ones
 
 
 def _later_splits(frame: pd.DataFrame) -> pd.Series:
@@ -88,34 +95,44 @@ def _later_splits(frame: pd.DataFrame) -> pd.Series:
 
 
 def adjustment_warning(table: Table) -> str | None:
-    """One line saying what adjustment a ticker's prices lack, or None when fully adjusted.
+    """One line saying what adjustment a ticker's prices lack, or None when nothing is amiss.
 
-    Without an adjusted close, a 2:1 split is a -69% log return in labels and features; the
-    overnight moves close to a split ratio are listed as probable unadjusted splits.
+    Without an adjusted close, a 2:1 split is a -69% log return in labels and features. The
+    overnight moves of the prices as they will be used that lie close to a split ratio are
+    listed as probable unadjusted splits, also when a stale adjusted close left one in.
     """
     frame = table.frame
+    price_factor, _ = _factors(frame)
+    found = _probable_splits(frame, price_factor)
     if ADJUSTED_CLOSE in frame.columns:
-        return None
+        if not found:
+            return None
+        return f"{table.where()}: adjusted prices still jump like unadjusted split(s): {found}"
     if SPLIT in frame.columns:
-        return (
+        message = (
             f"{table.where()}: no adjusted-close column; prices are split-adjusted from the "
             "split column only, dividends stay in returns"
         )
-    message = (
-        f"{table.where()}: prices are unadjusted (no adjusted-close column); splits and "
-        "dividends stay in returns"
-    )
-    gaps = np.log(frame["open"] / frame["close"].shift(1)).to_numpy()
+    else:
+        message = (
+            f"{table.where()}: prices are unadjusted (no adjusted-close column); splits and "
+            "dividends stay in returns"
+        )
+    return f"{message}; probable unadjusted split(s): {found}" if found else message
+
+
+def _probable_splits(frame: pd.DataFrame, price_factor: pd.Series) -> str:
+    """The bars whose overnight move (previous close to open) lies close to a split ratio."""
+    prices = frame[["open", "close"]].mul(price_factor, axis=0)
+    gaps = np.log(prices["open"] / prices["close"].shift(1)).to_numpy()
     ratios = split_ratios(-gaps)
     found = [
         f"{date:%Y-%m-%d} ({_ratio_text(ratio)})"
         for date, ratio in zip(frame["date"], ratios, strict=True)
         if ratio != 1.0
     ]
-    if not found:
-        return message
     more = f" and {len(found) - _MAX_LISTED} more" if len(found) > _MAX_LISTED else ""
-    return f"{message}; probable unadjusted split(s): {', '.join(found[:_MAX_LISTED])}{more}"
+    return ", ".join(found[:_MAX_LISTED]) + more
 
 
 def _ratio_text(ratio: float) -> str:
