@@ -11,6 +11,9 @@ import pytest
 
 from stockml.data import DataValidationError, load_files
 
+# These files carry no adjusted close on purpose; the warning it causes is tested elsewhere.
+pytestmark = pytest.mark.filterwarnings("ignore:.*prices are unadjusted:UserWarning")
+
 HEADER = "Date,Open,High,Low,Close,Volume"
 ROWS = [f"2001-01-{day:02d},10,11,9,10.5,1000" for day in range(2, 30)]
 TEXT = "\n".join([HEADER, *ROWS]) + "\n"
