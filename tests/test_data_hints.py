@@ -55,6 +55,8 @@ def test_long_file_with_another_ticker_header_names_data_ticker_column(
     message = failure(tmp_path / "long.csv")
     assert f"set data.ticker_column={header}" in message
     assert "read as one ticker (LONG)" in message
+    # Asking for one of its tickers must not end in "unknown ticker AAA; available: LONG".
+    assert f"set data.ticker_column={header}" in failure(tmp_path / "long.csv", tickers=["AAA"])
     panel = load_files(tmp_path / "long.csv", ticker_column=header)
     assert sorted(panel.index.get_level_values("ticker").unique()) == ["AAA", "BBB"]
 

@@ -184,6 +184,9 @@ def parse_table(
     mapping = _column_map(raw.columns, source)
     ticker_key = normalize_name(ticker_column)
     date_key = normalize_name(date_column)
+    if ticker_key not in mapping and date_key in mapping:
+        # Before selecting rows: a requested ticker may be hiding in such a column.
+        _refuse_hidden_tickers(raw, mapping, date_key, source, default_ticker)
     raw, others = _wanted_rows(raw, mapping.get(ticker_key), default_ticker, tickers)
     # Tickers not asked for are named (so duplicates and "available" lists stay complete)
     # but never parsed.
@@ -201,8 +204,6 @@ def parse_table(
             f"{source}: {owner}: missing required column(s) {', '.join(wanted)}; "
             f"found {', '.join(map(str, raw.columns)) or 'none'}{hint}"
         )
-    if ticker_key not in mapping:
-        _refuse_hidden_tickers(raw, mapping, date_key, source, default_ticker)
     rows = raw.index + 1
 
     date_header = mapping[date_key]
