@@ -130,7 +130,8 @@ def test_unadjusted_file_warns_once_per_ticker_and_flags_splits(tmp_path: Path) 
     assert len(messages) == 2
     assert all("\n" not in message for message in messages)
     first = messages[0]
-    assert "long.csv: ticker AAA: prices are unadjusted (no adjusted-close column)" in first
+    assert "long.csv: ticker AAA: prices are unadjusted (no adjusted-close or split " in first
+    assert "data.adjust=false" in first
     assert first.endswith("probable unadjusted split(s): 2001-01-04 (2:1), 2001-01-10 (1:10)")
     assert "ticker BBB" in messages[1]
     assert unadjusted_warnings(tmp_path / "long.csv", adjust=False) == []

@@ -115,8 +115,8 @@ def adjustment_warning(table: Table) -> str | None:
         )
     else:
         message = (
-            f"{table.where()}: prices are unadjusted (no adjusted-close column); splits and "
-            "dividends stay in returns"
+            f"{table.where()}: prices are unadjusted (no adjusted-close or split column; "
+            "data.adjust=false states it is meant): splits and dividends stay in returns"
         )
     return f"{message}; probable unadjusted split(s): {found}" if found else message
 
