@@ -38,6 +38,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
         ("acme.csv", b"", "acme.csv: file is empty"),
         ("acme.csv", b"\n\n", "acme.csv: file is empty"),
         ("acme.csv.gz", gzip.compress(b""), "acme.csv.gz: file is empty"),
+        ("acme.csv", (HEADER + "\n").encode(), "acme.csv: file has a header but no data rows"),
         (
             "acme.csv",
             bytes(range(128, 256)) * 3,
@@ -54,6 +55,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
         "empty",
         "blank-lines",
         "empty-gzip",
+        "header-only",
         "binary",
         "gzip-named-csv",
         "utf16",

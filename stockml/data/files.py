@@ -98,11 +98,12 @@ def discover(path: str | Path, file_format: str | None = None) -> list[SourceFil
 def read_raw(source: SourceFile) -> pd.DataFrame:
     """The file's table with header names stripped of surrounding spaces.
 
-    A file that cannot be read at all (empty, binary, a cut-off download) fails here with one
-    line naming it and what is wrong, instead of a parser message that names no file.
+    A file that cannot be read at all (empty, header only, binary, a cut-off download) fails
+    here with one line naming it and what is wrong, instead of a parser message that names no
+    file or a later "no rows left after filters".
     """
     try:
-        return _read(source)
+        table = _read(source)
     except pd.errors.EmptyDataError as exc:
         raise DataValidationError(f"{source.label}: file is empty (no header line)") from exc
     except UnicodeDecodeError as exc:
@@ -129,6 +130,9 @@ def read_raw(source: SourceFile) -> pd.DataFrame:
         raise DataValidationError(
             f"{source.label}: not a readable Parquet file: {first_line(exc)}"
         ) from exc
+    if table.empty:
+        raise DataValidationError(f"{source.label}: file has a header but no data rows")
+    return table
 
 
 def _guess(source: SourceFile) -> str:
