@@ -14,7 +14,7 @@ from optuna.distributions import BaseDistribution, IntDistribution
 
 from stockml.config import compose_config, config_dir
 from stockml.tuning.inner_search import search_specs
-from stockml.tuning.optuna_sweep import SweepSettings, plan_sweep
+from stockml.tuning.sweep_plan import SweepSettings, plan_sweep
 
 PRESETS = sorted(p.stem for p in (config_dir() / "hparams_search").glob("*.yaml"))
 

@@ -17,9 +17,10 @@ from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
 from stockml.errors import StockmlError
-from stockml.tuning.optuna_sweep import SweepRefused, SweepSettings, TooManyFailedTrials, run_sweep
+from stockml.tuning.optuna_sweep import SweepRefused, TooManyFailedTrials, run_sweep
 from stockml.tuning.samplers import GridSamplerConfig, RandomSamplerConfig, TPESamplerConfig
 from stockml.tuning.sweep_observer import SweepObserver, build_observers
+from stockml.tuning.sweep_plan import SweepSettings
 
 Objective = Callable[[dict[str, str]], Any]
 

@@ -43,13 +43,9 @@ class OptunaSweeper(Sweeper):
         # Imported here, once per sweep: Hydra imports plugins for every command.
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        from stockml.tuning.optuna_sweep import (
-            SweepInterrupted,
-            SweepRefused,
-            SweepSettings,
-            run_sweep,
-        )
+        from stockml.tuning.optuna_sweep import SweepInterrupted, SweepRefused, run_sweep
         from stockml.tuning.sweep_observer import build_observers
+        from stockml.tuning.sweep_plan import SweepSettings
 
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
