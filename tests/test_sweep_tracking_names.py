@@ -104,3 +104,17 @@ def test_study_plots_of_two_objectives_include_the_pareto_front(tmp_path: Path) 
     written = {p.name for p in write_study_plots(study, tmp_path, ["cv_ic_mean", "cv_mse_mean"])}
     assert "pareto_front.png" in written
     assert {"param_importances_cv_ic_mean.png", "optimization_history_cv_mse_mean.png"} <= written
+
+
+def test_a_plot_that_cannot_be_drawn_is_one_warning_not_a_failed_sweep(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fANOVA raises on objectives that never varied (two trials, same value)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.optimize(lambda t: (t.suggest_float("a", 0, 1) * 0, 1.0), n_trials=2)
+    with caplog.at_level(logging.WARNING):
+        written = {p.name for p in write_study_plots(study, tmp_path, ["ic", "mse"])}
+    assert "optimization_history_ic.png" in written
+    assert "param_importances_ic.png" not in written
+    assert any("no param_importances_ic plot" in r.getMessage() for r in caplog.records)

@@ -3,7 +3,8 @@
 Drawn with `optuna.visualization.matplotlib` (no plotly): the optimisation history, the
 parameter importances, a parallel-coordinate plot and, for several objectives, the Pareto
 front. A plot the study cannot support yet (importances need two completed trials and a
-parameter that varied) is skipped with one warning line, never an error: the sweep is done.
+parameter that varied; fANOVA fails on objectives that never varied) is skipped with one
+warning line, never an error: the sweep is done.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+
+from stockml.messages import first_line
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +56,17 @@ def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> li
         for stem, draw in drawings:
             extra = {"evaluator": _evaluator()} if stem == "param_importances" else {}
             path = folder / f"{stem}{suffix}.png"
-            written.append(_save(draw, path, study, **objective, **extra))
+            try:
+                written.append(_save(draw, path, study, **objective, **extra))
+            except Exception as exc:  # e.g. fANOVA on objectives that never varied
+                log.warning("study %s: no %s plot: %s", study.study_name, path.stem,
+                            first_line(exc))  # fmt: skip
     if len(names) in (2, 3):
         front = folder / "pareto_front.png"
-        written.append(_save(plots.plot_pareto_front, front, study, target_names=names))
+        try:
+            written.append(_save(plots.plot_pareto_front, front, study, target_names=names))
+        except Exception as exc:
+            log.warning("study %s: no Pareto-front plot: %s", study.study_name, first_line(exc))
     return written
 
 
