@@ -17,7 +17,14 @@ import pandas as pd
 from stockml.data.adjust import adjust_prices
 from stockml.data.files import SourceFile, discover, read_raw
 from stockml.data.parse import Table, parse_table
-from stockml.data.schema import DATE_LEVEL, PRICE_COLUMNS, TICKER_LEVEL, DataValidationError
+from stockml.data.schema import (
+    DATE_LEVEL,
+    PRICE_COLUMNS,
+    TICKER_LEVEL,
+    DataValidationError,
+    format_stamp,
+)
+from stockml.data.timestamps import check_timezone, settle_bar_times
 from stockml.data.validate import (
     check_duplicates,
     check_missing_policy,
@@ -60,16 +67,22 @@ def load_files(
     file_format: str | None = None,
     ticker_column: str = "ticker",
     date_column: str = "date",
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """A panel from a CSV/Parquet file or a directory of them.
 
     A file with a ``ticker_column`` may hold many tickers; one without holds a single ticker
     named after the file (``aapl.csv.gz`` is AAPL). ``file_format`` ("csv" or "parquet")
-    overrides the suffix and, for a directory, restricts which files are read.
+    overrides the suffix and, for a directory, restricts which files are read. ``timezone``
+    converts timestamps written with a UTC offset to that zone's clock (see
+    `stockml.data.timestamps`); without it each keeps its own local time.
     """
+    check_timezone(timezone)
     sources = discover(path, file_format)
     label = str(Path(path).expanduser())
-    return _load(sources, label, tickers, start, end, adjust, missing, ticker_column, date_column)
+    return _load(
+        sources, label, tickers, start, end, adjust, missing, ticker_column, date_column, timezone
+    )
 
 
 def _load(
@@ -82,6 +95,7 @@ def _load(
     missing: str,
     ticker_column: str,
     date_column: str,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     check_missing_policy(missing)
     wanted = _ticker_list(tickers)
@@ -90,10 +104,19 @@ def _load(
         table
         for source in sources
         for table in parse_table(
-            read_raw(source), source.label, source.stem_ticker, ticker_column, date_column, adjust
+            read_raw(source),
+            source.label,
+            source.stem_ticker,
+            ticker_column,
+            date_column,
+            adjust,
+            timezone,
         )
     ]
     tables = _select(tables, wanted, label)
+    tables, note = settle_bar_times(tables, label, timezone)
+    if note is not None:
+        _report(note)
     repairs = []
     kept = []
     for table in tables:
@@ -130,9 +153,16 @@ def _date_bounds(
 ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     first = None if start is None else pd.Timestamp(start)
     last = None if end is None else pd.Timestamp(end)
-    if first is not None and last is not None and first > last:
-        raise ValueError(f"start {first:%Y-%m-%d} is after end {last:%Y-%m-%d}")
-    return first, last
+    if first is not None and last is not None and first > last + _whole_day(last):
+        raise ValueError(f"start {format_stamp(first)} is after end {format_stamp(last)}")
+    return first, None if last is None else last + _whole_day(last)
+
+
+def _whole_day(end: pd.Timestamp) -> pd.Timedelta:
+    """An end given as a date (midnight) takes in every intraday bar of that day."""
+    if end != end.normalize():
+        return pd.Timedelta(0)
+    return pd.Timedelta(days=1) - pd.Timedelta(1, "us")
 
 
 def _select(tables: list[Table], wanted: list[str] | None, label: str) -> list[Table]:

@@ -7,12 +7,14 @@ always parses the same way, and a file that fits no rule is an error rather than
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from stockml.data.schema import PRICE_COLUMNS, DataValidationError
+from stockml.data.schema import PRICE_COLUMNS, DataValidationError, format_stamp
+from stockml.data.timestamps import split_offsets
 
 ADJUSTED_CLOSE = "adj_close"
 _ADJUSTED_ALIASES = ("adjclose", "adjustedclose")
@@ -26,24 +28,26 @@ DATE_UNIT = "datetime64[us]"
 class Table:
     """One ticker's rows from one source file.
 
-    ``frame`` has a ``date`` column, the price columns and, when present, ``adj_close``. Its
-    index is the 1-based data row number in the source, kept so later checks can point at
-    the offending row.
+    ``frame`` has a ``date`` column (tz-naive local timestamps), the price columns and, when
+    present, ``adj_close``. Its index is the 1-based data row number in the source, kept so
+    later checks can point at the offending row. ``offsets`` are the distinct UTC offsets or
+    zones the source's timestamps were written with, for the one line that reports them.
     """
 
     source: str
     ticker: str
     frame: pd.DataFrame
+    offsets: tuple[str, ...] = ()
 
     def where(self, row: int | None = None) -> str:
         """The prefix every message about this table starts with."""
         prefix = f"{self.source}: ticker {self.ticker}"
         if row is None:
             return prefix
-        return f"{prefix}, row {row} ({self.frame.at[row, 'date']:%Y-%m-%d})"
+        return f"{prefix}, row {row} ({format_stamp(self.frame.at[row, 'date'])})"
 
     def replace(self, frame: pd.DataFrame) -> Table:
-        return Table(self.source, self.ticker, frame)
+        return dataclasses.replace(self, frame=frame)
 
 
 def normalize_name(name: str) -> str:
@@ -64,27 +68,36 @@ def _column_map(columns: pd.Index, source: str) -> dict[str, str]:
     return mapping
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """The dates as tz-naive midnights, NaT where a value fits none of the known formats.
+def parse_dates(
+    values: pd.Series, timezone: str | None = None
+) -> tuple[pd.Series, tuple[str, ...]]:
+    """Tz-naive local timestamps (NaT where a value fits no known format) and the distinct
+    UTC offsets or zones the values carried.
 
     A column is read in one format only, the one that fits the most values (the earlier on a
     tie), so a stray bad cell shows up as NaT instead of switching the whole file's reading.
+    A timestamp with a UTC offset keeps its local clock time unless ``timezone`` asks for a
+    conversion (the rules are in `stockml.data.timestamps`).
     """
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = values.astype(str).str.strip()
-        parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
-        for date_format in DATE_FORMATS:
-            try:
-                attempt = pd.to_datetime(text, format=date_format, errors="coerce")
-            except (ValueError, TypeError):  # e.g. mixed time zones within one column
-                continue
-            if attempt.notna().sum() > parsed.notna().sum():
-                parsed = attempt
-    if parsed.dt.tz is not None:
-        parsed = parsed.dt.tz_localize(None)  # keep the exchange-local calendar day
-    return parsed.dt.normalize().astype(DATE_UNIT)
+        if values.dt.tz is None:
+            return values.astype(DATE_UNIT), ()
+        zone = (str(values.dt.tz),)
+        aware = values if timezone is None else values.dt.tz_convert(timezone)
+        return aware.dt.tz_localize(None).astype(DATE_UNIT), zone
+    text = values.astype(str).str.strip()
+    local, offsets = split_offsets(text)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
+    for date_format in DATE_FORMATS:
+        attempt = pd.to_datetime(local, format=date_format, errors="coerce")
+        if attempt.notna().sum() > parsed.notna().sum():
+            parsed = attempt
+    written = offsets.notna()
+    if timezone is not None and written.any():
+        instants = pd.to_datetime(text[written], format="ISO8601", utc=True, errors="coerce")
+        parsed = parsed.astype(DATE_UNIT)
+        parsed[written] = instants.dt.tz_convert(timezone).dt.tz_localize(None).astype(DATE_UNIT)
+    return parsed.astype(DATE_UNIT), tuple(sorted(offsets[written].unique()))
 
 
 def _first_bad(mask: pd.Series) -> int:
@@ -98,6 +111,7 @@ def parse_table(
     ticker_column: str,
     date_column: str,
     with_adjusted: bool,
+    timezone: str | None = None,
 ) -> list[Table]:
     """Split ``raw`` into typed per-ticker tables.
 
@@ -125,12 +139,13 @@ def parse_table(
     if date_values.isna().any():
         row = _first_bad(date_values.isna()) + 1
         raise DataValidationError(f"{source}: {owner}, row {row}: column {date_header} is empty")
-    dates = parse_dates(date_values)
+    dates, offsets = parse_dates(date_values, timezone)
     if dates.isna().any():
         row = _first_bad(dates.isna()) + 1
         raise DataValidationError(
             f"{source}: {owner}, row {row}: column {date_header} value {date_values[row]!r} "
-            "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+            "is not a date in a known format (ISO 8601 with optional time and UTC offset, "
+            "%m/%d/%Y, %d.%m.%Y, %Y%m%d)"
         )
     frame = pd.DataFrame({"date": dates})
 
@@ -145,16 +160,19 @@ def parse_table(
         row = _first_bad(bad.any(axis=1)) + 1
         name = bad.columns[bad.loc[row].to_numpy()][0]
         raise DataValidationError(
-            f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
+            f"{source}: {owner}, row {row} ({format_stamp(frame.at[row, 'date'])}): "
             f"column {value_columns[name]} has non-numeric value {text.at[row, name]!r}"
         )
     frame = pd.concat([frame, numbers], axis=1)
 
     if ticker_key not in mapping:
-        return [Table(source, default_ticker, frame)]
+        return [Table(source, default_ticker, frame, offsets)]
     tickers = raw[mapping[ticker_key]].set_axis(rows).astype("str").str.strip().str.upper()
     blank = raw[mapping[ticker_key]].isna().to_numpy() | (tickers == "").to_numpy()
     if blank.any():
         row = int(np.flatnonzero(blank)[0]) + 1
         raise DataValidationError(f"{source}, row {row}: column {ticker_column} is empty")
-    return [Table(source, str(ticker), part) for ticker, part in frame.groupby(tickers, sort=True)]
+    return [
+        Table(source, str(ticker), part, offsets)
+        for ticker, part in frame.groupby(tickers, sort=True)
+    ]
