@@ -2,7 +2,8 @@
 
 Every tool here reasons in *date positions* (the rank of a row's date among the sorted unique
 dates), because leakage is a property of time, not of row order: two tickers on the same day
-must land on the same side of a split, and a label horizon is counted in trading days.
+must land on the same side of a split, and a label horizon is counted in bars (trading days
+for daily data, intraday bars for intraday data: a date here is a bar's timestamp).
 """
 
 from __future__ import annotations
