@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hydra.utils import instantiate
 
+from stockml.config import compose_config
 from stockml.data import DataValidationError, load_files
 from stockml.data.schema import format_stamp, stamp_format
 
@@ -113,6 +115,9 @@ def test_daily_bars_stamped_at_the_close_are_dated_at_midnight(tmp_path: Path) -
     panel, _ = load_warning(path)
     assert dates(panel) == ["2000-03-01", "2000-03-02"]
     assert stamp_format(panel.index.get_level_values("date")) == "%Y-%m-%d"
+    # midnight New York written in UTC, which moves with daylight saving: still daily bars
+    path = write_bars(tmp_path / "dst.csv", ["2000-03-31T05:00:00Z", "2000-04-03T04:00:00Z"])
+    assert dates(load_warning(path)[0]) == ["2000-03-31", "2000-04-03"]
 
 
 def test_a_repeated_intraday_timestamp_is_named_with_its_time(tmp_path: Path) -> None:
@@ -158,3 +163,22 @@ def test_an_end_date_keeps_every_bar_of_that_day(tmp_path: Path) -> None:
         "2000-03-01 15:30:00",
         "2000-03-02 09:30:00",
     ]
+
+
+@pytest.mark.parametrize("group", ["csv", "parquet"])
+def test_data_timezone_is_a_config_option(tmp_path: Path, group: str) -> None:
+    stamps = ["2000-03-01T14:30:00Z", "2000-03-01T15:30:00Z", "2000-03-01T16:30:00Z"]
+    path = write_bars(tmp_path / "utc.csv", stamps)
+    if group == "parquet":
+        path = tmp_path / "utc.parquet"
+        pd.read_csv(tmp_path / "utc.csv").to_parquet(path)
+    cfg = compose_config([f"data={group}", f"data.path={path}", "data.timezone=Europe/London"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = instantiate(cfg.data, _convert_="all")
+    assert dates(panel) == ["2000-03-01 14:30:00", "2000-03-01 15:30:00", "2000-03-01 16:30:00"]
+    cfg = compose_config([f"data={group}", f"data.path={path}", "data.timezone=Asia/Tokyo"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = instantiate(cfg.data, _convert_="all")
+    assert dates(panel) == ["2000-03-01 23:30:00", "2000-03-02 00:30:00", "2000-03-02 01:30:00"]
