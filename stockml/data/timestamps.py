@@ -51,6 +51,8 @@ def check_timezone(timezone: str | None) -> None:
 
 def split_offsets(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Each value's local clock part and its UTC offset (NaN where none is written)."""
+    if not text.str.contains(":", regex=False).any():  # no clock time, so no offset: fast path
+        return text, pd.Series(pd.NA, index=text.index, dtype="string")
     parts = text.str.extract(_WITH_OFFSET)
     written = parts["offset"].notna()
     return text.where(~written, parts["local"]), parts["offset"]
