@@ -182,3 +182,13 @@ def test_data_timezone_is_a_config_option(tmp_path: Path, group: str) -> None:
         warnings.simplefilter("ignore")
         panel = instantiate(cfg.data, _convert_="all")
     assert dates(panel) == ["2000-03-01 23:30:00", "2000-03-02 00:30:00", "2000-03-02 01:30:00"]
+
+
+def test_a_file_without_rows_does_not_count_as_daily(tmp_path: Path) -> None:
+    write_bars(tmp_path / "hour.csv", ["2000-03-01 09:30", "2000-03-01 10:30"])
+    write_bars(tmp_path / "empty.csv", [])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = load_files(tmp_path)
+    assert list(panel.index.get_level_values("ticker").unique()) == ["HOUR"]
+    assert any("skipping ticker(s) EMPTY" in str(item.message) for item in caught)

@@ -66,23 +66,22 @@ def settle_bar_times(
     Runs on whole tables (one ticker each, in file order) because whether a series is daily
     depends on all of its bars.
     """
-    intraday = [_is_intraday(table.frame["date"]) for table in tables]
-    if any(intraday) and not all(intraday):
-        daily, timed = tables[intraday.index(False)], tables[intraday.index(True)]
+    # None for a table without rows: it is neither, and must not count as daily in a mix.
+    kinds = [None if table.frame.empty else _is_intraday(table.frame["date"]) for table in tables]
+    if True in kinds and False in kinds:
+        daily, timed = tables[kinds.index(False)], tables[kinds.index(True)]
         raise DataValidationError(
             f"{label}: mixes daily bars (ticker {daily.ticker} in {daily.source}) with intraday "
             f"bars (ticker {timed.ticker} in {timed.source}); load daily and intraday data "
             "separately"
         )
     settled = []
-    for table, timed_bars in zip(tables, intraday, strict=True):
-        if timed_bars:
+    for table, intraday in zip(tables, kinds, strict=True):
+        if intraday:
             _refuse_daily_bars_within(table)
-            settled.append(table)
-        else:
-            settled.append(
-                table.replace(table.frame.assign(date=table.frame["date"].dt.normalize()))
-            )
+        elif intraday is not None:
+            table = table.replace(table.frame.assign(date=table.frame["date"].dt.normalize()))
+        settled.append(table)
     return settled, _offset_note(settled, label, timezone)
 
 
@@ -124,7 +123,9 @@ def _offset_note(tables: list[Table], label: str, timezone: str | None) -> str |
     where = f"timestamps with UTC offsets/zones {', '.join(offsets)} in {len(sources)} file(s)"
     if timezone is not None:
         return f"{label}: converted {where} to {timezone} clock time and dropped the zone"
-    weekend = sum(int((table.frame["date"].dt.day_of_week >= 5).sum()) for table in tables)
+    weekend = sum(
+        int((table.frame["date"].dt.day_of_week >= 5).sum()) for table in tables if table.offsets
+    )
     hint = f"; {weekend} bar(s) fall on a Saturday or Sunday" if weekend else ""
     return (
         f"{label}: {where}: kept each bar's local clock time and dropped the offset; set "
