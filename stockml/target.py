@@ -33,8 +33,7 @@ def forward_log_return(panel: pd.DataFrame, horizon: int = 1) -> pd.Series:
     """
     if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
         raise ValueError(
-            f"forward_log_return: horizon must be an integer >= 1 (bars ahead), "
-            f"got {horizon!r}"
+            f"forward_log_return: horizon must be an integer >= 1 (bars ahead), got {horizon!r}"
         )
     close = panel["close"].unstack(TICKER_LEVEL)  # rows: every date of the panel
     labels = np.log(close.shift(-int(horizon)) / close)
