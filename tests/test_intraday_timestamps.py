@@ -12,7 +12,9 @@ from hydra.utils import instantiate
 
 from stockml.config import compose_config
 from stockml.data import DataValidationError, load_files
+from stockml.data.parse import Table
 from stockml.data.schema import format_stamp, stamp_format
+from stockml.data.timestamps import settle_bar_times
 
 
 def write_bars(path: Path, stamps: list[str], **columns: list[str]) -> Path:
@@ -29,7 +31,7 @@ def write_bars(path: Path, stamps: list[str], **columns: list[str]) -> Path:
 def load_warning(path: Path, **kwargs: object) -> tuple[pd.DataFrame, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        panel = load_files(path, **kwargs)
+        panel = load_files(path, adjust=False, **kwargs)  # no unadjusted-prices warning
     return panel, [str(item.message) for item in caught if item.category is UserWarning]
 
 
@@ -184,11 +186,10 @@ def test_data_timezone_is_a_config_option(tmp_path: Path, group: str) -> None:
     assert dates(panel) == ["2000-03-01 23:30:00", "2000-03-02 00:30:00", "2000-03-02 01:30:00"]
 
 
-def test_a_file_without_rows_does_not_count_as_daily(tmp_path: Path) -> None:
-    write_bars(tmp_path / "hour.csv", ["2000-03-01 09:30", "2000-03-01 10:30"])
-    write_bars(tmp_path / "empty.csv", [])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        panel = load_files(tmp_path)
-    assert list(panel.index.get_level_values("ticker").unique()) == ["HOUR"]
-    assert any("skipping ticker(s) EMPTY" in str(item.message) for item in caught)
+def test_a_ticker_without_rows_does_not_count_as_daily() -> None:
+    stamps = pd.to_datetime(["2000-03-01 09:30", "2000-03-01 10:30"])
+    hourly = Table("hour.csv", "HOUR", pd.DataFrame({"date": stamps}))
+    empty = Table("long.csv", "EMPTY", pd.DataFrame({"date": pd.to_datetime([])}))
+    settled, note = settle_bar_times([hourly, empty], "data", timezone=None)
+    assert [table.frame["date"].tolist() for table in settled] == [list(stamps), []]
+    assert note is None
