@@ -193,3 +193,11 @@ def test_a_ticker_without_rows_does_not_count_as_daily() -> None:
     settled, note = settle_bar_times([hourly, empty], "data", timezone=None)
     assert [table.frame["date"].tolist() for table in settled] == [list(stamps), []]
     assert note is None
+
+
+def test_a_date_format_reads_the_clock_part_of_a_timestamp_with_an_offset(tmp_path: Path) -> None:
+    stamps = ["31/03/2000 09:30+01:00", "31/03/2000 10:30+01:00", "03/04/2000 09:30+02:00"]
+    path = write_bars(tmp_path / "eu.csv", stamps)
+    panel, messages = load_warning(path, date_format="%d/%m/%Y %H:%M%z")
+    assert dates(panel) == ["2000-03-31 09:30:00", "2000-03-31 10:30:00", "2000-04-03 09:30:00"]
+    assert "offsets/zones +01:00, +02:00" in messages[0]
