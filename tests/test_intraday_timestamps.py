@@ -158,9 +158,9 @@ def test_a_24_hour_file_may_start_and_end_on_a_midnight_bar(tmp_path: Path) -> N
 def test_an_end_date_keeps_every_bar_of_that_day(tmp_path: Path) -> None:
     stamps = ["2000-03-01 09:30", "2000-03-01 15:30", "2000-03-02 09:30", "2000-03-02 15:30"]
     path = write_bars(tmp_path / "hourly.csv", stamps)
-    panel = load_files(path, start="2000-03-01 10:00", end="2000-03-01")
+    panel = load_files(path, start="2000-03-01 10:00", end="2000-03-01", adjust=False)
     assert dates(panel) == ["2000-03-01 15:30:00"]
-    assert dates(load_files(path, end="2000-03-02 10:00")) == [
+    assert dates(load_files(path, end="2000-03-02 10:00", adjust=False)) == [
         "2000-03-01 09:30:00",
         "2000-03-01 15:30:00",
         "2000-03-02 09:30:00",
