@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from stockml.data.schema import panel_dates
+from stockml.data.schema import format_stamp, panel_dates
 from stockml.validation import METRIC_NAMES, regression_metrics
 
 REPORTED_METRICS: tuple[str, ...] = (*METRIC_NAMES, "icir", "rank_icir")
@@ -54,7 +54,7 @@ class CrossValidationResult:
 
 def _date_range(index: pd.Index) -> tuple[str, str]:
     dates = panel_dates(pd.DataFrame(index=index))
-    return str(dates.min().date()), str(dates.max().date())
+    return format_stamp(dates.min()), format_stamp(dates.max())
 
 
 def iter_folds(
