@@ -22,7 +22,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.config import ConfigError
-from stockml.data.schema import DATE_LEVEL
+from stockml.data.schema import DATE_LEVEL, format_stamp
 from stockml.experiment import CORRELATION_METRICS
 from stockml.lifecycle.rolling import RollingResult, rolling_retrain
 from stockml.lifecycle.rolling_record import log_rolling_run, write_rolling_files
@@ -58,7 +58,7 @@ def run_rolling(
     if in_sweep and validation.empty:
         raise ConfigError(
             f"rolling.start={rolling.start} scores nothing before the holdout "
-            f"(starts {result.holdout_start:%Y-%m-%d}); a sweep selects on those dates only, "
+            f"(starts {format_stamp(result.holdout_start)}); a sweep selects on those dates only, "
             "so set rolling.start earlier"
         )
     scores = {"validation": _stitched(validation), "holdout": _stitched(holdout)}
@@ -126,7 +126,7 @@ def _record_headline(
         "optimized_metric": str(cfg.optimized_metric),
         "value": value if math.isfinite(value) else None,
         "mlflow_run_id": run_id,
-        "holdout_start": f"{result.holdout_start:%Y-%m-%d}",
+        "holdout_start": format_stamp(result.holdout_start),
         "rolling": _finite(result.metrics),
         "validation": _finite(scores["validation"]),
         "holdout": _finite(scores["holdout"]),
