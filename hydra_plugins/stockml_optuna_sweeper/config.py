@@ -38,7 +38,10 @@ class OptunaSweeperConf:
     heartbeat_interval: int = 60
     grace_period: int | None = None
     # Dotted paths of `factory(task_config) -> SweepObserver | None`.
-    observers: list[str] = field(default_factory=list)
+    # The tracking observer numbers trials in MLflow and plots the study (tracking on or off).
+    observers: list[str] = field(
+        default_factory=lambda: ["stockml.tracking.optuna_observer.observer_for"]
+    )
 
 
 def register_configs() -> None:

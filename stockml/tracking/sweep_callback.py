@@ -1,9 +1,8 @@
 """Hydra callback that mirrors every multirun (plain `-m` or Optuna) as a parent MLflow run.
 
 `on_multirun_start` runs once in the launching process before any job: it opens the parent
-run and writes the link file the jobs nest under (see `stockml.tracking.sweep_run`), and it
-subscribes the tracking observer to stockml's Optuna sweeper so that trials are numbered and
-the study is plotted. `on_multirun_end` completes the parent. Hydra skips `on_multirun_end`
+run and writes the link file the jobs nest under (see `stockml.tracking.sweep_run`).
+`on_multirun_end` completes the parent. Hydra skips `on_multirun_end`
 when the sweep raises, so the parent is then ended FAILED when the process exits.
 
 Tracking is a convenience: an MLflow error is one warning line, never a failed sweep. With
@@ -18,16 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf
 
 from stockml.messages import first_line
 from stockml.tracking.identity import SweepLink
 
 log = logging.getLogger(__name__)
-
-# Named, not imported: a plain multirun never loads Optuna.
-OBSERVER_FACTORY = "stockml.tracking.optuna_observer.observer_for"
-
 
 class MlflowSweepCallback(Callback):
     def __init__(self, **_: Any) -> None:
@@ -35,7 +30,6 @@ class MlflowSweepCallback(Callback):
         self._sweep_dir: Path | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        subscribe_observer(config)
         if not OmegaConf.select(config, "tracking.enabled", default=False):
             return
         from stockml.tracking.sweep_run import start_sweep
@@ -62,13 +56,3 @@ class MlflowSweepCallback(Callback):
         except Exception as exc:
             log.warning("MLflow: could not complete sweep run %s: %s", link.parent_run_id,
                         first_line(exc))  # fmt: skip
-
-
-def subscribe_observer(config: DictConfig) -> None:
-    """Add the tracking observer to `hydra.sweeper.observers` when the sweeper has that key
-    (stockml's Optuna sweeper), once, whatever else the user listed there."""
-    observers = OmegaConf.select(config, "hydra.sweeper.observers")
-    if observers is None or OBSERVER_FACTORY in observers:
-        return
-    with read_write(config.hydra), open_dict(config.hydra):
-        config.hydra.sweeper.observers.append(OBSERVER_FACTORY)
