@@ -11,11 +11,13 @@ import re
 from omegaconf import DictConfig
 
 from stockml.config import ConfigError
+from stockml.tracking_uri import check_tracking_uri
 
 
 def check_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first wrong value."""
     # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
+    from stockml.tuning.inner_search import check_optimizer
     from stockml.validation.metrics import GREATER_IS_BETTER
 
     # Only CV scores may be optimised: a sweep selecting on test_* would tune on the holdout.
@@ -57,6 +59,9 @@ def check_config(cfg: DictConfig) -> None:
             f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
             "would purge too few dates and training labels would overlap the test period"
         )
+    check_optimizer(cfg)
+    if cfg.tracking.enabled:
+        check_tracking_uri(str(cfg.tracking.uri))
 
 
 def check_sweep_direction(optimized_metric: str, direction: object) -> None:

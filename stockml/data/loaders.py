@@ -24,6 +24,7 @@ from stockml.data.validate import (
     check_values,
     handle_missing,
 )
+from stockml.messages import InputError
 
 logger = logging.getLogger(__name__)
 SAMPLE_LABEL = "sample"
@@ -131,7 +132,7 @@ def _date_bounds(
     first = None if start is None else pd.Timestamp(start)
     last = None if end is None else pd.Timestamp(end)
     if first is not None and last is not None and first > last:
-        raise ValueError(f"start {first:%Y-%m-%d} is after end {last:%Y-%m-%d}")
+        raise InputError(f"start {first:%Y-%m-%d} is after end {last:%Y-%m-%d}")
     return first, last
 
 

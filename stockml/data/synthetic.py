@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from stockml.data.schema import PRICE_COLUMNS, make_panel_index
+from stockml.messages import InputError
 
 
 def synthetic_panel(
@@ -28,11 +29,11 @@ def synthetic_panel(
     gives a weak, genuinely predictable momentum that models should find.
     """
     if n_tickers < 1 or n_days < 2:
-        raise ValueError(
+        raise InputError(
             f"synthetic_panel needs n_tickers >= 1 and n_days >= 2, got {n_tickers}, {n_days}"
         )
     if not -1.0 < signal < 1.0:
-        raise ValueError(f"synthetic_panel: signal must lie in (-1, 1), got {signal}")
+        raise InputError(f"synthetic_panel: signal must lie in (-1, 1), got {signal}")
     rng = np.random.default_rng(seed)
     shocks = rng.normal(0.0, volatility, size=(n_tickers, n_days))
     returns = np.empty_like(shocks)
