@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -12,10 +13,12 @@ import optuna
 import pytest
 import yaml
 from hydra.core.utils import JobReturn, JobStatus
+from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
 from stockml.tuning.optuna_sweep import SweepSettings, TooManyFailedTrials, run_sweep
 from stockml.tuning.samplers import GridSamplerConfig, RandomSamplerConfig, TPESamplerConfig
+from stockml.tuning.sweep_observer import SweepObserver
 
 Objective = Callable[[dict[str, str]], Any]
 
@@ -174,3 +177,81 @@ def test_settings_are_checked_before_any_trial(bad: dict[str, Any], message: str
 def test_bad_direction_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="direction must be minimize, maximize"):
         run_sweep(settings(direction="down"), [], None, FakeLauncher(quadratic), tmp_path)
+
+
+class RecordingObserver(SweepObserver):
+    """Notes every hook call, and adds one override per trial."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def on_sweep_start(self, study: optuna.Study, sweep_dir: Path) -> None:
+        self.calls.append(("start", len(study.trials)))
+
+    def trial_overrides(self, trial: optuna.Trial) -> list[str]:
+        return [f"+trial_number={trial.number}"]
+
+    def on_trial_end(self, trial: optuna.trial.FrozenTrial, job: JobReturn) -> None:
+        self.calls.append(("trial", (trial.number, trial.state, dict(trial.user_attrs))))
+
+    def on_sweep_end(self, study: optuna.Study, sweep_dir: Path) -> None:
+        written = (sweep_dir / "optimization_results.yaml").is_file()
+        self.calls.append(("end", (len(study.trials), written)))
+
+
+class RunDirLauncher(FakeLauncher):
+    """Like Hydra's launchers: each job has a run directory; some hold a metrics.json."""
+
+    def __init__(self, objective: Objective, root: Path) -> None:
+        super().__init__(objective)
+        self.root = root
+
+    def __call__(self, batch: list[list[str]], first_job: int) -> Sequence[JobReturn]:
+        returns = super().__call__(batch, first_job)
+        for number, job in enumerate(returns, start=first_job):
+            run_dir = self.root / str(number)
+            run_dir.mkdir(parents=True)
+            if number % 2 == 0:
+                run_id = {"mlflow_run_id": f"run{number}"}
+                (run_dir / "metrics.json").write_text(json.dumps(run_id))
+            job.hydra_cfg = OmegaConf.create({"hydra": {"runtime": {"output_dir": str(run_dir)}}})
+        return returns
+
+
+def test_observers_see_each_trial_with_its_run_dir_and_mlflow_run_id(tmp_path: Path) -> None:
+    observer = RecordingObserver()
+    launch = RunDirLauncher(quadratic, tmp_path / "runs")
+    run_sweep(settings(n_trials=3), [], None, launch, tmp_path, observers=[observer])
+    assert observer.calls[0] == ("start", 0) and observer.calls[-1] == ("end", (3, True))
+    trials = [args for kind, args in observer.calls if kind == "trial"]
+    assert [(number, state) for number, state, _ in trials] == [
+        (n, TrialState.COMPLETE) for n in range(3)
+    ]
+    for number, _, attrs in trials:
+        assert attrs["run_dir"] == str((tmp_path / "runs" / str(number)).resolve())
+        assert attrs.get("mlflow_run_id") == (f"run{number}" if number % 2 == 0 else None)
+    assert all(f"+trial_number={n}" in launch.overrides[n] for n in range(3))
+
+
+def test_results_name_the_best_trial_its_run_dir_and_mlflow_run(tmp_path: Path) -> None:
+    launch = RunDirLauncher(quadratic, tmp_path / "r")
+    outcome = run_sweep(settings(n_trials=4), [], None, launch, tmp_path)
+    best = outcome.study.best_trial
+    results = yaml.safe_load((tmp_path / "optimization_results.yaml").read_text())
+    assert results["best_trial_number"] == best.number
+    assert results["best_run_dir"] == str((tmp_path / "r" / str(best.number)).resolve())
+    expected_run = f"run{best.number}" if best.number % 2 == 0 else None
+    assert results["best_mlflow_run_id"] == expected_run
+
+
+def test_progress_lines_show_the_running_best(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    values = iter([3.0, 1.0, 2.0])
+    caplog.set_level("INFO", logger="stockml.tuning.optuna_sweep")
+    run_sweep(settings(n_trials=3), [], None, FakeLauncher(lambda p: next(values)), tmp_path)
+    lines = [r.getMessage() for r in caplog.records]
+    assert "trial 1/3 (#0) value=3 best=3 (trial 0)" in lines
+    assert "trial 2/3 (#1) value=1 best=1 (trial 1)" in lines
+    assert "trial 3/3 (#2) value=2 best=1 (trial 1)" in lines
+    assert any(line.startswith("best of study") and "trial 1 value=1" in line for line in lines)

@@ -32,6 +32,8 @@ class OptunaSweeperConf:
     max_failure_rate: float = 0.0
     params: dict[str, str] | None = None
     custom_search_space: str | None = None
+    # stockml's own: dotted paths of `factory(task_config) -> SweepObserver | None`.
+    observers: list[str] = field(default_factory=list)
 
 
 def register_configs() -> None:

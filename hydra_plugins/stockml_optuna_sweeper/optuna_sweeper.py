@@ -43,11 +43,13 @@ class OptunaSweeper(Sweeper):
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
         from stockml.tuning.optuna_sweep import SweepSettings, run_sweep
+        from stockml.tuning.sweep_observer import build_observers
 
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
         plain = OmegaConf.to_container(OmegaConf.create(self.settings), resolve=True)
         assert isinstance(plain, dict)
+        observers = build_observers(plain.pop("observers", None) or [], self.config)
         settings = SweepSettings(sampler=self.sampler, **plain)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -60,4 +62,5 @@ class OptunaSweeper(Sweeper):
             lambda batch, first_job: launcher.launch(batch, initial_job_idx=first_job),
             sweep_dir,
             OverridesParser.create(config_loader=self.hydra_context.config_loader),
+            observers,
         )

@@ -7,6 +7,7 @@ each trial beyond Optuna's own sampling and storage writes.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -20,8 +21,10 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
 from hydra.errors import CompactHydraException
 from hydra.utils import get_method
+from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
+from stockml.run_files import METRICS_FILE
 from stockml.tuning.optuna_study import normalize_directions, open_study
 from stockml.tuning.samplers import build_sampler, is_grid
 from stockml.tuning.search_space import (
@@ -31,6 +34,7 @@ from stockml.tuning.search_space import (
     grid_points,
     grid_size,
 )
+from stockml.tuning.sweep_observer import SweepObserver
 from stockml.tuning.sweep_results import write_results
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,7 @@ class SweepOutcome:
     """The study the sweep added to, and how many of this sweep's trials ran and failed."""
 
     study: optuna.Study
+    planned: int = 0
     n_trials: int = 0
     n_failed: int = 0
     results_file: Path | None = field(default=None)
@@ -85,8 +90,12 @@ def run_sweep(
     launch: Launch,
     sweep_dir: Path,
     parser: OverridesParser | None = None,
+    observers: Sequence[SweepObserver] = (),
 ) -> SweepOutcome:
-    """Run the whole sweep and write `optimization_results.yaml` into `sweep_dir`."""
+    """Run the whole sweep and write `optimization_results.yaml` into `sweep_dir`.
+
+    `observers` are told about the sweep's start, each trial and its end (see SweepObserver).
+    """
     space = build_search_space(settings.params, arguments, parser)
     directions = normalize_directions(settings.direction)
     grid = _grid(settings.sampler, space)
@@ -97,11 +106,16 @@ def run_sweep(
     custom = get_method(settings.custom_search_space) if settings.custom_search_space else None
     log.info("Study %s: %s, sampler %s", study.study_name, directions, type(sampler).__name__)
 
-    outcome = SweepOutcome(study)
+    outcome = SweepOutcome(study, planned=settings.n_trials)
+    for observer in observers:
+        observer.on_sweep_start(study, sweep_dir)
     while (batch_size := _next_batch_size(settings, outcome, grid)) > 0:
-        _run_batch(study, batch_size, space, launch, outcome, custom, config)
+        _run_batch(study, batch_size, space, launch, outcome, custom, config, observers)
         _check_failure_rate(settings, outcome)
     outcome.results_file = write_results(study, sweep_dir, outcome.n_trials, outcome.n_failed)
+    _log_best(study)
+    for observer in observers:
+        observer.on_sweep_end(study, sweep_dir)
     return outcome
 
 
@@ -130,6 +144,7 @@ def _run_batch(
     outcome: SweepOutcome,
     custom: CustomSearchSpace | None,
     config: Any,
+    observers: Sequence[SweepObserver],
 ) -> None:
     """Ask, launch and tell one batch; every asked trial is told, even when something raises."""
     trials: list[optuna.Trial] = []
@@ -138,7 +153,7 @@ def _run_batch(
             trials.append(study.ask(fixed_distributions=space.distributions))
             if custom is not None:
                 custom(config, trials[-1])
-        batch = [space.overrides(trial.params) for trial in trials]
+        batch = [space.overrides(trial.params) + _extra(observers, trial) for trial in trials]
         returns = launch(batch, outcome.n_trials)
     except BaseException:
         for trial in trials:
@@ -146,17 +161,76 @@ def _run_batch(
         raise
     outcome.n_trials += len(trials)
     n_objectives = len(study.directions)
-    for trial, job in zip(trials, returns, strict=True):
+    for done, (trial, job) in enumerate(zip(trials, returns, strict=True), start=1):
+        for key, value in trial_links(job).items():
+            trial.set_user_attr(key, value)
         values, failure = _job_values(job, n_objectives)
+        progress = f"trial {outcome.n_trials - len(trials) + done}/{outcome.planned}"
         if failure is None:
-            study.tell(trial, values)
-            shown = values[0] if n_objectives == 1 else values
-            log.info("Trial %d finished with value %s", trial.number, shown)
+            frozen = study.tell(trial, values)
+            log.info("%s (#%d) %s", progress, trial.number, _progress(study, values))
         else:
             outcome.n_failed += 1
             trial.set_user_attr("failure", failure)
-            study.tell(trial, state=TrialState.FAIL)
-            log.warning("Trial %d failed: %s (overrides %s)", trial.number, failure, job.overrides)
+            frozen = study.tell(trial, state=TrialState.FAIL)
+            log.warning("%s (#%d) failed: %s (overrides %s)", progress, trial.number, failure,
+                        job.overrides)  # fmt: skip
+        for observer in observers:
+            observer.on_trial_end(frozen, job)
+
+
+def _extra(observers: Sequence[SweepObserver], trial: optuna.Trial) -> list[str]:
+    return [override for observer in observers for override in observer.trial_overrides(trial)]
+
+
+def trial_links(job: JobReturn) -> dict[str, str]:
+    """Where a trial's results are: its run directory and, when tracked, its MLflow run id."""
+    run_dir = trial_run_dir(job)
+    if run_dir is None:
+        return {}
+    links = {"run_dir": str(run_dir)}
+    metrics_file = run_dir / METRICS_FILE
+    if metrics_file.is_file():
+        try:
+            run_id = json.loads(metrics_file.read_text()).get("mlflow_run_id")
+        except (OSError, ValueError):
+            run_id = None
+        if run_id:
+            links["mlflow_run_id"] = str(run_id)
+    return links
+
+
+def trial_run_dir(job: JobReturn) -> Path | None:
+    """The job's run directory: Hydra's `runtime.output_dir` (`job.working_dir` is only that
+    directory with `hydra.job.chdir=true`; stockml keeps the cwd)."""
+    if job.hydra_cfg is None:
+        return None
+    output_dir = OmegaConf.select(job.hydra_cfg, "hydra.runtime.output_dir")
+    return Path(output_dir).resolve() if output_dir else None
+
+
+def _progress(study: optuna.Study, values: list[float]) -> str:
+    """`value=... best=... (trial N)`, or the values and the Pareto front's size."""
+    if len(values) > 1:
+        shown = ", ".join(f"{v:.6g}" for v in values)
+        return f"values=[{shown}] pareto front: {len(study.best_trials)} trial(s)"
+    best = study.best_trial
+    return f"value={values[0]:.6g} best={best.value:.6g} (trial {best.number})"
+
+
+def _log_best(study: optuna.Study) -> None:
+    """The study's best trial (or Pareto front) as the sweep's last console line."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        log.warning("study %s has no completed trial", study.study_name)
+        return
+    if len(study.directions) > 1:
+        front = ", ".join(f"#{t.number} {t.values}" for t in study.best_trials)
+        log.info("best of study %s (Pareto front): %s", study.study_name, front)
+        return
+    best = study.best_trial
+    where = best.user_attrs.get("run_dir", "")
+    log.info("best of study %s: trial %d value=%.6g %s %s", study.study_name, best.number,
+             best.value, best.params, where)  # fmt: skip
 
 
 def _job_values(job: JobReturn, n_objectives: int) -> tuple[list[float], str | None]:

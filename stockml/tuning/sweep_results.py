@@ -23,7 +23,13 @@ def study_summary(study: optuna.Study, n_trials: int, n_failed: int) -> dict[str
     if len(study.directions) > 1:
         summary["directions"] = [d.name.lower() for d in study.directions]
         summary["solutions"] = [
-            {"number": t.number, "params": dict(t.params), "values": list(t.values)}
+            {
+                "number": t.number,
+                "params": dict(t.params),
+                "values": list(t.values),
+                "run_dir": t.user_attrs.get("run_dir"),
+                "mlflow_run_id": t.user_attrs.get("mlflow_run_id"),
+            }
             for t in (study.best_trials if completed else [])
         ]
     else:
@@ -31,6 +37,9 @@ def study_summary(study: optuna.Study, n_trials: int, n_failed: int) -> dict[str
         best = study.best_trial if completed else None
         summary["best_params"] = dict(best.params) if best else None
         summary["best_value"] = best.value if best else None
+        summary["best_trial_number"] = best.number if best else None
+        summary["best_run_dir"] = best.user_attrs.get("run_dir") if best else None
+        summary["best_mlflow_run_id"] = best.user_attrs.get("mlflow_run_id") if best else None
     summary["n_trials"] = n_trials
     summary["n_failed"] = n_failed
     summary["n_trials_in_study"] = len(study.get_trials(deepcopy=False))
