@@ -54,8 +54,9 @@ def run(cfg: DictConfig) -> float:
 def record(
     cfg: DictConfig, result: ExperimentResult, run_dir: Path, sweep_dir: Path | None
 ) -> None:
-    """Run files always; MLflow (and the registry) when tracking is on."""
-    from stockml.run_files import write_run_files
+    """Run files always; MLflow (and the registry) when tracking is on. metrics.json only
+    once all of it succeeded, so a run directory without it is not a complete run."""
+    from stockml.run_files import run_files_to_log, write_run_files
 
     metric = str(cfg.optimized_metric)
     if not cfg.tracking.enabled:
@@ -63,8 +64,10 @@ def record(
         return
     from stockml import tracking
 
-    with tracking.start_run(cfg.tracking, run_name=run_dir.name) as active:
-        files = write_run_files(run_dir, result, metric, active.info.run_id)
+    with (
+        tracking.start_run(cfg.tracking, run_name=run_dir.name) as active,
+        run_files_to_log(run_dir, result, metric, active.info.run_id) as files,
+    ):
         tracking.log_result(cfg, result, files, run_dir, sweep_dir)
         log.info("MLflow run %s in %s", active.info.run_id, cfg.tracking.uri)
         if cfg.registry.register:

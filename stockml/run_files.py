@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from stockml.experiment import ExperimentResult
+from stockml.messages import first_line
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "holdout_predictions.csv"
 FEATURES_FILE = "features.json"
 SEARCH_TRIALS_FILE = "search_trials.csv"
 SELECTED_FEATURES_FILE = "selected_features.json"
+# Written instead of metrics.json when the run could not be recorded (MLflow failed).
+FAILED_FILE = "failed.txt"
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -63,20 +70,20 @@ def metrics_document(
     }
 
 
-def write_run_files(
-    run_dir: Path, result: ExperimentResult, optimized_metric: str, mlflow_run_id: str | None
-) -> list[Path]:
-    """Write metrics, feature list and holdout predictions; return the paths written."""
+def _write_metrics(folder: Path, result: ExperimentResult, metric: str, run_id: str | None) -> Path:
+    path = folder / METRICS_FILE
+    path.write_text(json.dumps(metrics_document(result, metric, run_id), indent=2))
+    return path
+
+
+def _write_results(run_dir: Path, result: ExperimentResult) -> list[Path]:
+    """Every run file but metrics.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    metrics_path = run_dir / METRICS_FILE
-    metrics_path.write_text(
-        json.dumps(metrics_document(result, optimized_metric, mlflow_run_id), indent=2)
-    )
     features_path = run_dir / FEATURES_FILE
     features_path.write_text(json.dumps(result.data.feature_names, indent=2))
     predictions_path = run_dir / PREDICTIONS_FILE
     result.predictions.to_csv(predictions_path, index=False, float_format="%.10g")
-    written = [metrics_path, features_path, predictions_path]
+    written = [features_path, predictions_path]
     if result.selected_features is not None:
         selected_path = run_dir / SELECTED_FEATURES_FILE
         selected_path.write_text(json.dumps(result.selected_features, indent=2))
@@ -86,3 +93,34 @@ def write_run_files(
         result.search.trials.to_csv(trials_path, index=False)
         written.append(trials_path)
     return written
+
+
+def write_run_files(
+    run_dir: Path, result: ExperimentResult, optimized_metric: str, mlflow_run_id: str | None
+) -> list[Path]:
+    """Write the run files, metrics.json last; return the paths written."""
+    written = _write_results(run_dir, result)
+    return [_write_metrics(run_dir, result, optimized_metric, mlflow_run_id), *written]
+
+
+@contextmanager
+def run_files_to_log(
+    run_dir: Path, result: ExperimentResult, optimized_metric: str, mlflow_run_id: str
+) -> Iterator[list[Path]]:
+    """The run files for the tracker to log, metrics.json staged outside the run directory.
+
+    metrics.json is what marks a run directory complete (the job store, reproduce and
+    retrain read it), so it enters the run directory only when the body (MLflow logging,
+    registration) succeeded; when the body raises, FAILED_FILE says why instead.
+    """
+    try:
+        written = _write_results(run_dir, result)
+        with tempfile.TemporaryDirectory(prefix="stockml-metrics-") as staging:
+            staged = _write_metrics(Path(staging), result, optimized_metric, mlflow_run_id)
+            yield [staged, *written]
+            shutil.copyfile(staged, run_dir / METRICS_FILE)
+    except Exception as exc:
+        (run_dir / FAILED_FILE).write_text(
+            f"recording the run failed: {type(exc).__name__}: {first_line(exc)}\n"
+        )
+        raise

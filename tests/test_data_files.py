@@ -142,7 +142,8 @@ def test_custom_ticker_and_date_columns(tmp_path: Path, per_ticker_dir: Path) ->
 
 def test_no_adjusted_close_means_no_adjustment(tmp_path: Path) -> None:
     raw_sample("IBM").drop(columns="Adj Close").to_csv(tmp_path / "ibm.csv", index=False)
-    adjusted = load_files(tmp_path / "ibm.csv")
+    with pytest.warns(UserWarning, match="ticker IBM: prices are unadjusted"):
+        adjusted = load_files(tmp_path / "ibm.csv")
     pd.testing.assert_frame_equal(adjusted, load_files(tmp_path / "ibm.csv", adjust=False))
     assert adjusted["close"].iloc[0] == 100.25
 

@@ -128,3 +128,94 @@ def test_a_killed_hand_run_is_marked_failed_once_its_lease_expires(tmp_path: Pat
     [job] = queue.list_jobs(store)
     assert job.status == "failed"
     assert "lease expired" in (job.error or "")
+
+
+def _start_app(tmp_path: Path, url: str, *overrides: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "FAKE_OUT": str(tmp_path / "out"), "FAKE_STORE_URL": url}
+    env.pop("STOCKML_JOB_ID", None)
+    return subprocess.Popen(
+        [*APP, *overrides], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _running_rows(url: str) -> list[int]:
+    if not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    store = open_store(url)
+    try:
+        return [job.id for job in queue.list_jobs(store, status="running")]
+    finally:
+        store.dispose()
+
+
+def test_cancel_stops_a_hand_started_run(tmp_path: Path, capsys) -> None:
+    from jobs_helpers import wait_until
+
+    from stockml.jobs.cli import main as jobs_main
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    run = _start_app(tmp_path, url, "sleep=60", "+store.lease_seconds=1")
+    try:
+        wait_until(lambda: _running_rows(url), timeout=30, what="the run's row")
+        [row] = _running_rows(url)
+        assert jobs_main(["--db", url, "cancel", str(row)]) == 0
+        assert "cancel requested" in capsys.readouterr().out
+        _, stderr = run.communicate(timeout=20)  # not the 60 s the run would take
+    finally:
+        run.kill()
+        run.wait()
+    assert run.returncode == 1
+    assert "stockml: error: run cancelled (stockml-jobs cancel)" in stderr
+    job = queue.get(open_store(url), row)
+    assert (job.status, job.error) == ("cancelled", "cancelled while running")
+
+
+def test_cancel_stops_one_trial_of_a_hand_started_sweep(tmp_path: Path) -> None:
+    from jobs_helpers import wait_until
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    run = _start_app(tmp_path, url, "-m", "sleep=60,0", "+store.lease_seconds=1")
+    try:
+        wait_until(lambda: _running_rows(url), timeout=30, what="the first trial's row")
+        [first] = _running_rows(url)
+        queue.cancel(open_store(url), first)
+        run.communicate(timeout=30)
+    finally:
+        run.kill()
+        run.wait()
+    jobs = sorted(queue.list_jobs(open_store(url)), key=lambda job: job.id)
+    assert [(job.status, job.overrides) for job in jobs] == [
+        ("cancelled", ["sleep=60", "+store.lease_seconds=1"]),
+        ("succeeded", ["sleep=0", "+store.lease_seconds=1"]),
+    ]
+
+
+def test_cancel_reaches_a_run_off_the_main_thread(store: Store) -> None:
+    """Launchers that run the task on another thread: the run gets RunCancelled there too."""
+    import threading
+    import time
+
+    from stockml.jobs.lease import RunCancelled, RunLease
+
+    row = queue.submit(store, "train", [], validate=False)
+    assert queue.claim(store, "cli", 60) is not None
+    outcome: list[str] = []
+
+    def run() -> None:
+        lease = RunLease(store, row, "cli", seconds=0.4)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+            outcome.append("ran to the end")
+        except RunCancelled:
+            outcome.append("cancelled")
+        finally:
+            lease.stop()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    queue.cancel(store, row)
+    thread.join(timeout=30)
+    assert outcome == ["cancelled"]
+

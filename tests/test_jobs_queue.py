@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
-from pathlib import Path
 
 import pytest
 from jobs_helpers import claim_until_empty
@@ -16,7 +17,7 @@ import stockml.config
 import stockml.config_checks
 from stockml.config import ConfigError
 from stockml.jobs import queue
-from stockml.jobs.cleanup import cleanup, parse_duration
+from stockml.jobs.cleanup import parse_duration
 from stockml.jobs.db import Store
 from stockml.jobs.kinds import KINDS, KindError, command_for, job_overrides
 
@@ -61,11 +62,11 @@ def test_heartbeat_extends_the_lease_and_reports_cancel(store: Store) -> None:
     _submit(store)
     job = queue.claim(store, "w", 1)
     assert job is not None
-    assert queue.heartbeat(store, job.id, "w", 60) is False
+    assert queue.heartbeat(store, job.id, "w", 60) is queue.Beat.RENEWED
     assert queue.get(store, job.id).lease_expires_at > job.lease_expires_at
     assert queue.cancel(store, job.id) == "running"
-    assert queue.heartbeat(store, job.id, "w", 60) is True
-    assert queue.heartbeat(store, job.id, "someone-else", 60) is True  # not theirs: stop
+    assert queue.heartbeat(store, job.id, "w", 60) is queue.Beat.CANCEL
+    assert queue.heartbeat(store, job.id, "someone-else", 60) is queue.Beat.LOST
 
 
 def test_cancel_queued_job_never_starts(store: Store) -> None:
@@ -140,48 +141,6 @@ def test_list_filters_and_orders_newest_first(store: Store) -> None:
     assert len(queue.list_jobs(store, limit=1)) == 1
 
 
-def test_cleanup_removes_old_finished_rows_and_output_dirs(store: Store, tmp_path: Path) -> None:
-    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
-    (old_dir / ".hydra").mkdir(parents=True)
-    (new_dir / ".hydra").mkdir(parents=True)
-    old, new, queued = _submit(store), _submit(store), _submit(store)
-    for job_id, output_dir in ((old, old_dir), (new, new_dir)):
-        queue.claim(store, "w", 30)
-        queue.finish(store, job_id, "succeeded", output_dir=str(output_dir), worker_id="w")
-    time.sleep(0.3)
-    queue.claim(store, "w", 30)
-    queue.finish(store, new, "succeeded", worker_id="w")  # not its own: stays as it was
-
-    dry = cleanup(store, timedelta(seconds=0.2), dry_run=True)
-    assert [job.id for job in dry] == [old, new]
-    assert old_dir.exists() and len(queue.list_jobs(store)) == 3
-
-    with store.session() as session:  # make `new` recent
-        from sqlalchemy import update
-
-        from stockml.jobs.models import Job, utcnow
-
-        session.execute(update(Job).where(Job.id == new).values(finished_at=utcnow()))
-    removed = cleanup(store, timedelta(seconds=0.2))
-    assert [job.id for job in removed] == [old]
-    assert not old_dir.exists() and new_dir.exists()
-    assert {job.id for job in queue.list_jobs(store)} == {new, queued}
-
-
-def test_cleanup_never_deletes_a_directory_stockml_did_not_create(
-    store: Store, tmp_path: Path
-) -> None:
-    precious = tmp_path / "my_research"  # e.g. a run started with hydra.run.dir=.
-    precious.mkdir()
-    (precious / "notes.txt").write_text("keep me")
-    job_id = _submit(store)
-    queue.claim(store, "w", 30)
-    queue.finish(store, job_id, "succeeded", output_dir=str(precious), worker_id="w")
-    removed = cleanup(store, timedelta(seconds=0))
-    assert [job.id for job in removed] == [job_id]
-    assert (precious / "notes.txt").read_text() == "keep me"
-
-
 @pytest.mark.parametrize(
     ("text", "seconds"), [("30d", 30 * 86400), ("12h", 43200), ("90m", 5400), ("1.5s", 1.5)]
 )
@@ -239,3 +198,39 @@ def test_submit_records_the_composed_config(store: Store, monkeypatch: pytest.Mo
     with pytest.raises(ConfigError, match="model/nope"):
         queue.submit(store, "train", ["model=nope"])
     assert len(queue.list_jobs(store)) == 3
+
+
+@pytest.fixture
+def skew_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
+    """Set this process's (Python) clock `offset` away from the true time, for stockml.jobs."""
+
+    def skew(offset: timedelta) -> None:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("stockml.jobs") and hasattr(module, "utcnow"):
+                monkeypatch.setattr(module, "utcnow", lambda: datetime.now(UTC) + offset)
+
+    return skew
+
+
+def test_a_host_with_a_slow_clock_keeps_its_lease(store: Store, skew_clock) -> None:
+    job_id = _submit(store)
+    skew_clock(timedelta(hours=-1))  # the claiming worker's host is an hour behind
+    assert queue.claim(store, "slow-host", lease_seconds=60) is not None
+    queue.heartbeat(store, job_id, "slow-host", 60)  # renewals from that host too
+    skew_clock(timedelta(0))
+    assert queue.recover_expired(store) == []
+    assert queue.get(store, job_id).status == "running"
+
+
+def test_a_host_with_a_fast_clock_expires_no_live_lease(store: Store, skew_clock) -> None:
+    live = _submit(store)
+    assert queue.claim(store, "w", lease_seconds=60) is not None
+    skew_clock(timedelta(hours=1))  # the recovering host is an hour ahead
+    assert queue.recover_expired(store) == []
+    assert queue.get(store, live).status == "running"
+    # Leases still expire, by the database's clock, whatever the hosts' clocks say.
+    short = _submit(store)
+    skew_clock(timedelta(hours=-1))
+    assert queue.claim(store, "w2", lease_seconds=0.2) is not None
+    time.sleep(0.4)
+    assert queue.recover_expired(store) == [queue.Recovered(short, "queued")]

@@ -79,3 +79,36 @@ def test_the_fast_schema_check_names_alembics_head() -> None:
     from stockml.jobs.db import SCHEMA_REVISION
 
     assert head_revision() == SCHEMA_REVISION
+
+
+def test_upgrading_a_0001_store_keeps_each_jobs_directory_on_record(tmp_path: Path) -> None:
+    """Revision 0002 copies every known output_dir into job_outputs, output root unknown."""
+    from datetime import timedelta
+
+    from alembic import command
+
+    from stockml.jobs.cleanup import cleanup
+    from stockml.jobs.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    old = open_store(url, upgrade=False)
+    with old.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.execute(
+            sa.text(
+                "INSERT INTO jobs (kind, priority, status, overrides, created_at, finished_at, "
+                "attempts, max_attempts, cancel_requested, output_dir) VALUES ('train', 0, "
+                "'succeeded', '[]', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 2, 3, 0, :dir)"
+            ),
+            {"dir": str(tmp_path / "run")},
+        )
+    old.dispose()
+    (tmp_path / "run" / ".hydra").mkdir(parents=True)
+    store = open_store(url)
+    [output] = queue.outputs(store, 1)
+    assert (output.attempt, output.path, output.output_root) == (2, str(tmp_path / "run"), None)
+    done = cleanup(store, timedelta(days=1))
+    assert [kept.reason for kept in done.kept] == [
+        "no output root was recorded for it (a run from an older stockml)"
+    ]
+    assert (tmp_path / "run").is_dir() and queue.list_jobs(store) == []

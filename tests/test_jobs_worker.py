@@ -99,7 +99,7 @@ def test_worker_killed_mid_job_is_recovered_by_another(store: Store, tmp_path: P
     doomed.wait()
     [(_, first_pid)] = _started(marker)
     wait_until(lambda: not _alive(first_pid), timeout=5, what="the orphaned job to die")
-    wait_until(lambda: queue.get(store, job_id).lease_expires_at < queue.utcnow(), timeout=5)
+    wait_until(lambda: queue.recover_expired(store), timeout=5, what="the lease to expire")
 
     Worker(_options(store, until_empty=True)).run()
     job = queue.get(store, job_id)
@@ -114,7 +114,7 @@ def test_worker_killed_with_one_attempt_allowed_fails_the_job(store: Store, tmp_
     wait_until(lambda: _started(marker), what="the job to start")
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()
-    wait_until(lambda: queue.get(store, job_id).lease_expires_at < queue.utcnow(), timeout=5)
+    wait_until(lambda: queue.recover_expired(store), timeout=5, what="the lease to expire")
 
     Worker(_options(store, until_empty=True)).run()
     job = queue.get(store, job_id)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
 
-from stockml.data.adjust import adjust_prices
+from stockml.data.adjust import adjust_prices, adjustment_warning, cumulate_splits
 from stockml.data.files import SourceFile, discover, read_raw
 from stockml.data.parse import Table, parse_table
 from stockml.data.schema import DATE_LEVEL, PRICE_COLUMNS, TICKER_LEVEL, DataValidationError
@@ -23,6 +23,7 @@ from stockml.data.validate import (
     check_missing_policy,
     check_values,
     handle_missing,
+    in_date_order,
 )
 from stockml.messages import InputError
 
@@ -61,16 +62,29 @@ def load_files(
     file_format: str | None = None,
     ticker_column: str = "ticker",
     date_column: str = "date",
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """A panel from a CSV/Parquet file or a directory of them.
 
     A file with a ``ticker_column`` may hold many tickers; one without holds a single ticker
     named after the file (``aapl.csv.gz`` is AAPL). ``file_format`` ("csv" or "parquet")
     overrides the suffix and, for a directory, restricts which files are read.
+    ``date_format`` is a strftime pattern (``%d/%m/%Y``) for dates no known format reads.
     """
     sources = discover(path, file_format)
     label = str(Path(path).expanduser())
-    return _load(sources, label, tickers, start, end, adjust, missing, ticker_column, date_column)
+    return _load(
+        sources,
+        label,
+        tickers,
+        start,
+        end,
+        adjust,
+        missing,
+        ticker_column,
+        date_column,
+        date_format,
+    )
 
 
 def _load(
@@ -83,21 +97,33 @@ def _load(
     missing: str,
     ticker_column: str,
     date_column: str,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     check_missing_policy(missing)
     wanted = _ticker_list(tickers)
     first, last = _date_bounds(start, end)
-    tables = [
-        table
-        for source in sources
-        for table in parse_table(
-            read_raw(source), source.label, source.stem_ticker, ticker_column, date_column, adjust
-        )
-    ]
-    tables = _select(tables, wanted, label)
+
+    def read(chosen: list[SourceFile]) -> list[Table]:
+        return [
+            table
+            for source in chosen
+            for table in parse_table(
+                read_raw(source),
+                source.label,
+                source.stem_ticker,
+                ticker_column,
+                date_column,
+                adjust,
+                wanted,
+                date_format,
+            )
+        ]
+
+    tables = _select(_read_wanted(sources, wanted, read), wanted, label)
     repairs = []
     kept = []
     for table in tables:
+        table = cumulate_splits(in_date_order(table))
         dates = table.frame["date"]
         in_range = pd.Series(True, index=dates.index)
         if first is not None:
@@ -110,11 +136,35 @@ def _load(
         if repair is not None:
             repairs.append(repair)
         check_values(table)
+        if adjust and not table.frame.empty:
+            unadjusted = adjustment_warning(table)
+            if unadjusted is not None:
+                _report(unadjusted)
         kept.append(table)
     if repairs:
         _report(f"{label}: missing values (missing={missing!r}): {'; '.join(repairs)}")
     kept = _drop_empty(kept, wanted, label, first, last)
     return _assemble(kept, adjust)
+
+
+def _read_wanted(
+    sources: list[SourceFile],
+    wanted: list[str] | None,
+    read: Callable[[list[SourceFile]], list[Table]],
+) -> list[Table]:
+    """The tables of the requested tickers, reading as few files as it takes.
+
+    Files named after a requested ticker are read first; the others (long files holding many
+    tickers) only when a requested ticker is still missing. A broken file that holds nothing
+    asked for is then never opened, so it cannot block the load.
+    """
+    if wanted is None:
+        return read(sources)
+    named = [source for source in sources if source.stem_ticker in wanted]
+    tables = read(named)
+    if set(wanted) <= {table.ticker for table in tables}:
+        return tables
+    return tables + read([source for source in sources if source not in named])
 
 
 def _ticker_list(tickers: Iterable[str] | str | None) -> list[str] | None:

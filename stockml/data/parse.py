@@ -12,10 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from stockml.data.hints import date_column_hint, date_format_hint, hidden_ticker_column
 from stockml.data.schema import PRICE_COLUMNS, DataValidationError
 
 ADJUSTED_CLOSE = "adj_close"
 _ADJUSTED_ALIASES = ("adjclose", "adjustedclose")
+# New shares per old share on a split's first bar (Alpha Vantage, Yahoo, Tiingo spellings).
+SPLIT = "split"
+_SPLIT_ALIASES = ("splitcoefficient", "stocksplits", "splitfactor", "splitratio", "split")
 # Tried in order; the first that parses every date in the column wins. ISO comes first
 # because it is unambiguous; %m/%d/%Y is preferred over %d/%m/%Y as the US vendor default.
 DATE_FORMATS: tuple[str, ...] = ("ISO8601", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d")
@@ -64,20 +68,21 @@ def _column_map(columns: pd.Index, source: str) -> dict[str, str]:
     return mapping
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
+def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
     """The dates as tz-naive midnights, NaT where a value fits none of the known formats.
 
     A column is read in one format only, the one that fits the most values (the earlier on a
     tie), so a stray bad cell shows up as NaT instead of switching the whole file's reading.
+    ``date_format`` (a strftime pattern, ``data.date_format``) replaces the known formats.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
         text = values.astype(str).str.strip()
         parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
-        for date_format in DATE_FORMATS:
+        for candidate in DATE_FORMATS if date_format is None else (date_format,):
             try:
-                attempt = pd.to_datetime(text, format=date_format, errors="coerce")
+                attempt = pd.to_datetime(text, format=candidate, errors="coerce")
             except (ValueError, TypeError):  # e.g. mixed time zones within one column
                 continue
             if attempt.notna().sum() > parsed.notna().sum():
@@ -87,8 +92,76 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return parsed.dt.normalize().astype(DATE_UNIT)
 
 
+def _value_columns(mapping: dict[str, str], with_adjusted: bool) -> dict[str, str]:
+    """Column name in the frame -> header in the file, for every numeric column to parse.
+
+    The adjustment columns are only read when adjusting, so a broken column nobody asked
+    for cannot fail the load.
+    """
+    columns = {name: mapping[name] for name in PRICE_COLUMNS}
+    if with_adjusted:
+        for name, aliases in ((ADJUSTED_CLOSE, _ADJUSTED_ALIASES), (SPLIT, _SPLIT_ALIASES)):
+            key = next((key for key in aliases if key in mapping), None)
+            if key is not None:
+                columns[name] = mapping[key]
+    return columns
+
+
+def _split_ratios(
+    values: pd.Series, frame: pd.DataFrame, where: str, headers: dict[str, str]
+) -> pd.Series:
+    """A split column as ratios: 0 or blank (no split that bar) become 1; negatives fail."""
+    negative = values < 0
+    if negative.any():
+        row = _first_bad(negative)
+        raise DataValidationError(
+            f"{where}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): column {headers[SPLIT]} "
+            f"has negative split ratio {values[row]}"
+        )
+    return values.replace(0.0, 1.0).fillna(1.0)
+
+
+def _date_formats_text(date_format: str | None) -> str:
+    if date_format is not None:
+        return f"does not match data.date_format {date_format!r}"
+    return "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+
+
+def _refuse_hidden_tickers(
+    raw: pd.DataFrame, mapping: dict[str, str], date_key: str, source: str, ticker: str
+) -> None:
+    """Refuse a long file whose ticker column has another name, naming the option to set."""
+    keys = (date_key, *PRICE_COLUMNS, *_ADJUSTED_ALIASES, *_SPLIT_ALIASES)
+    known = {mapping[key] for key in keys if key in mapping}
+    header = hidden_ticker_column(raw, mapping[date_key], known)
+    if header is not None:
+        raise DataValidationError(
+            f"{source}: read as one ticker ({ticker}) but dates repeat with different values "
+            f"in column {header}; if it names the tickers, set data.ticker_column={header}"
+        )
+
+
 def _first_bad(mask: pd.Series) -> int:
-    return int(np.flatnonzero(mask.to_numpy())[0])
+    """The file row number (the index label) of the first True in ``mask``."""
+    return int(mask.index[np.flatnonzero(mask.to_numpy())[0]])
+
+
+def _tickers_of(values: pd.Series) -> pd.Series:
+    """A ticker column's values as tickers: stripped and upper-cased, as ``data.tickers`` is."""
+    return values.astype("str").str.strip().str.upper()
+
+
+def _wanted_rows(
+    raw: pd.DataFrame, ticker_header: str | None, default_ticker: str, tickers: list[str] | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the requested tickers (all when None), and the other tickers present."""
+    if tickers is None:
+        return raw, []
+    if ticker_header is None:
+        return (raw, []) if default_ticker in tickers else (raw.iloc[0:0], [default_ticker])
+    names = _tickers_of(raw[ticker_header].dropna())
+    others = sorted(set(names[names != ""]) - set(tickers))
+    return raw[_tickers_of(raw[ticker_header]).isin(tickers).to_numpy()], others
 
 
 def parse_table(
@@ -98,63 +171,76 @@ def parse_table(
     ticker_column: str,
     date_column: str,
     with_adjusted: bool,
+    tickers: list[str] | None = None,
+    date_format: str | None = None,
 ) -> list[Table]:
     """Split ``raw`` into typed per-ticker tables.
 
     A ticker column, when present, decides the ticker of each row; otherwise the whole file
-    is ``default_ticker``. The adjusted close is only kept when it will be used, so a
-    broken column nobody asked for cannot fail the load.
+    is ``default_ticker``. Only the rows of ``tickers`` (all when None) are parsed, and the
+    adjusted close only when it will be used, so a broken cell nobody asked for cannot fail
+    the load. Row numbers in messages stay those of the file.
     """
     mapping = _column_map(raw.columns, source)
     ticker_key = normalize_name(ticker_column)
     date_key = normalize_name(date_column)
+    if ticker_key not in mapping and date_key in mapping:
+        # Before selecting rows: a requested ticker may be hiding in such a column.
+        _refuse_hidden_tickers(raw, mapping, date_key, source, default_ticker)
+    raw, others = _wanted_rows(raw, mapping.get(ticker_key), default_ticker, tickers)
+    # Tickers not asked for are named (so duplicates and "available" lists stay complete)
+    # but never parsed.
+    unparsed = [Table(source, ticker, pd.DataFrame()) for ticker in others]
+    if raw.empty and unparsed:
+        return unparsed
     owner = f"ticker {default_ticker}"
     if ticker_key in mapping:
         owner = f"tickers from column {mapping[ticker_key]}"
     missing = [name for name in (date_key, *PRICE_COLUMNS) if name not in mapping]
     if missing:
         wanted = [date_column if name == date_key else name for name in missing]
+        hint = date_column_hint(mapping) if date_key in missing else ""
         raise DataValidationError(
             f"{source}: {owner}: missing required column(s) {', '.join(wanted)}; "
-            f"found {', '.join(map(str, raw.columns)) or 'none'}"
+            f"found {', '.join(map(str, raw.columns)) or 'none'}{hint}"
         )
-    rows = pd.RangeIndex(1, len(raw) + 1)
+    rows = raw.index + 1
 
     date_header = mapping[date_key]
     date_values = raw[date_header].set_axis(rows)
     if date_values.isna().any():
-        row = _first_bad(date_values.isna()) + 1
+        row = _first_bad(date_values.isna())
         raise DataValidationError(f"{source}: {owner}, row {row}: column {date_header} is empty")
-    dates = parse_dates(date_values)
+    dates = parse_dates(date_values, date_format)
     if dates.isna().any():
-        row = _first_bad(dates.isna()) + 1
+        row = _first_bad(dates.isna())
         raise DataValidationError(
             f"{source}: {owner}, row {row}: column {date_header} value {date_values[row]!r} "
-            "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+            f"{_date_formats_text(date_format)}{date_format_hint(date_values)}"
         )
     frame = pd.DataFrame({"date": dates})
 
-    adjusted_key = next((key for key in _ADJUSTED_ALIASES if key in mapping), None)
-    value_columns = {name: mapping[name] for name in PRICE_COLUMNS}
-    if with_adjusted and adjusted_key is not None:
-        value_columns[ADJUSTED_CLOSE] = mapping[adjusted_key]
+    value_columns = _value_columns(mapping, with_adjusted)
     text = raw[list(value_columns.values())].set_axis(rows).set_axis(list(value_columns), axis=1)
     numbers = text.apply(pd.to_numeric, errors="coerce").astype(np.float64)
     bad = (text.notna() & numbers.isna()) | np.isinf(numbers)
     if bad.to_numpy().any():
-        row = _first_bad(bad.any(axis=1)) + 1
+        row = _first_bad(bad.any(axis=1))
         name = bad.columns[bad.loc[row].to_numpy()][0]
         raise DataValidationError(
             f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
             f"column {value_columns[name]} has non-numeric value {text.at[row, name]!r}"
         )
+    if SPLIT in numbers.columns:
+        numbers[SPLIT] = _split_ratios(numbers[SPLIT], frame, f"{source}: {owner}", value_columns)
     frame = pd.concat([frame, numbers], axis=1)
 
     if ticker_key not in mapping:
         return [Table(source, default_ticker, frame)]
-    tickers = raw[mapping[ticker_key]].set_axis(rows).astype("str").str.strip().str.upper()
-    blank = raw[mapping[ticker_key]].isna().to_numpy() | (tickers == "").to_numpy()
+    names = _tickers_of(raw[mapping[ticker_key]]).set_axis(rows)
+    blank = raw[mapping[ticker_key]].isna().set_axis(rows) | (names == "")
     if blank.any():
-        row = int(np.flatnonzero(blank)[0]) + 1
+        row = _first_bad(blank)
         raise DataValidationError(f"{source}, row {row}: column {ticker_column} is empty")
-    return [Table(source, str(ticker), part) for ticker, part in frame.groupby(tickers, sort=True)]
+    parsed = [Table(source, str(ticker), part) for ticker, part in frame.groupby(names, sort=True)]
+    return parsed + unparsed

@@ -6,6 +6,8 @@ backtest, so every problem is either an error pointing at the row or a reported 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,7 @@ from stockml.data.parse import ADJUSTED_CLOSE, Table
 from stockml.data.schema import TICKER_LEVEL, DataValidationError
 from stockml.messages import InputError
 
+logger = logging.getLogger(__name__)
 MISSING_POLICIES: tuple[str, ...] = ("drop", "ffill", "raise")
 _PRICES = ("open", "high", "low", "close", ADJUSTED_CLOSE)
 
@@ -25,6 +28,20 @@ def check_missing_policy(missing: str) -> None:
 
 def _first_row(table: Table, mask: pd.Series) -> int:
     return int(table.frame.index[np.flatnonzero(mask.to_numpy())[0]])
+
+
+def in_date_order(table: Table) -> Table:
+    """The table sorted by date, oldest first, keeping each row's file row number.
+
+    Vendors export newest-first as often as oldest-first, and every order-dependent step after
+    this one (forward fill, split detection, the adjustment factor's steps) must only ever look
+    back in time: filling in file order from a newest-first file copies tomorrow's bar into
+    today. The sort is stable, so repeated dates keep their file order for the duplicate check.
+    """
+    if table.frame["date"].is_monotonic_increasing:
+        return table
+    logger.info("%s: rows are not in date order; sorted oldest first", table.where())
+    return table.replace(table.frame.sort_values("date", kind="stable"))
 
 
 def check_duplicates(table: Table) -> None:

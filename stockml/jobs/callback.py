@@ -28,10 +28,19 @@ from stockml.messages import first_line
 log = logging.getLogger(__name__)
 
 
+def _cwd(config: DictConfig) -> Path:
+    """Where the run was started: relative store URLs and output roots are relative to it.
+
+    From the config, not HydraConfig: some launchers (submitit) call on_multirun_start
+    before HydraConfig is set in the launching process.
+    """
+    return Path(OmegaConf.select(config, "hydra.runtime.cwd") or os.getcwd())
+
+
 class JobStoreCallback(Callback):
     def __init__(self, **_: Any) -> None:
         self._row_id: int | None = None
-        self._lease: Any = None  # recording.RunLease of a row this run owns
+        self._lease: Any = None  # lease.RunLease of a row this run owns
         self._warned = False
 
     def _guarded(self, what: str, action: Any, *args: Any) -> None:
@@ -54,19 +63,18 @@ class JobStoreCallback(Callback):
             url, queued = str(store_config.url), None
         from stockml.jobs.recording import store_for
 
-        # From the config, not HydraConfig: some launchers (submitit) call on_multirun_start
-        # before HydraConfig is set in the launching process.
-        cwd = Path(OmegaConf.select(config, "hydra.runtime.cwd") or os.getcwd())
-        return store_for(url, cwd), queued
+        return store_for(url, _cwd(config)), queued
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self._guarded("record the sweep directory", self._record_sweep, config)
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self._row_id = None
+        self._row_id, self._lease = None, None
         self._guarded("record the run start", self._start, config)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        if self._lease is not None:
+            self._lease.stop()  # first: a cancel must not interrupt the recording of the end
         if self._row_id is not None:
             self._guarded("record the run end", self._end, config, job_return)
 
@@ -74,9 +82,10 @@ class JobStoreCallback(Callback):
         target = self._target(config)
         if target is None or target[1] is None:
             return
-        from stockml.jobs.recording import record_sweep
+        from stockml.jobs.recording import output_root, record_sweep
 
-        record_sweep(target[0], target[1], str(config.hydra.sweep.dir))
+        root = output_root(config, _cwd(config))
+        record_sweep(target[0], target[1], str(config.hydra.sweep.dir), root)
 
     def _start(self, config: DictConfig) -> None:
         target = self._target(config)
@@ -96,7 +105,5 @@ class JobStoreCallback(Callback):
         assert target is not None and self._row_id is not None
         from stockml.jobs.recording import record_end
 
-        if self._lease is not None:
-            self._lease.stop()
         output_dir = str(HydraConfig.get().runtime.output_dir)
-        record_end(target[0], self._row_id, self._lease is not None, output_dir, job_return)
+        record_end(target[0], self._row_id, self._lease, output_dir, job_return)

@@ -17,7 +17,7 @@ from stockml.jobs import queue
 from stockml.jobs.cleanup import cleanup, parse_duration
 from stockml.jobs.db import Store, StoreError, default_url, open_store
 from stockml.jobs.kinds import KINDS, KindError
-from stockml.jobs.models import Job, JobStatus
+from stockml.jobs.models import Job, JobOutput, JobStatus
 from stockml.jobs.worker import WorkerOptions, run_workers
 
 PROG = "stockml-jobs"
@@ -145,7 +145,7 @@ def format_table(jobs: Sequence[Job]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def format_job(job: Job) -> str:
+def format_job(job: Job, outputs: Sequence[JobOutput] = ()) -> str:
     fields = [
         ("id", job.id),
         ("kind", job.kind),
@@ -163,6 +163,7 @@ def format_job(job: Job) -> str:
         ("sweep", job.sweep_id or "-"),
         ("parent job", job.parent_id or "-"),
     ]
+    fields += [(f"attempt {output.attempt or '?'}", output.path) for output in outputs]
     lines = [f"{name + ':':<15}{value}" for name, value in fields]
     lines.append("metrics:" + ("\n" + json.dumps(job.metrics, indent=2) if job.metrics else " -"))
     lines.append("error:" + (f"\n{job.error}" if job.error else " -"))
@@ -223,20 +224,29 @@ def _store_command(store: Store, args: argparse.Namespace) -> int:
         print(format_table(queue.list_jobs(store, args.status, args.kind, args.limit)))
     elif args.command == "show":
         queue.recover_expired(store)
-        print(format_job(queue.get(store, args.id)))
+        print(format_job(queue.get(store, args.id), queue.outputs(store, args.id)))
     elif args.command == "cancel":
         status = queue.cancel(store, args.id)
-        done = "cancelled" if status == "cancelled" else "cancel requested; its worker stops it"
-        print(f"job {args.id}: {done}")
+        if status == "cancelled":
+            print(f"job {args.id}: cancelled")
+        else:
+            print(f"job {args.id}: cancel requested; it stops at its next lease renewal")
     elif args.command == "retry":
         queue.retry(store, args.id)
         print(f"job {args.id}: queued again")
     elif args.command == "cleanup":
-        jobs = cleanup(store, args.older_than, dry_run=args.dry_run)
-        verb = "would remove" if args.dry_run else "removed"
-        for job in jobs:
-            print(f"{verb} job {job.id} ({job.status}) {job.output_dir or ''}".rstrip())
-        print(f"{verb} {len(jobs)} job(s)")
+        done = cleanup(store, args.older_than, dry_run=args.dry_run)
+        verb, keep = ("would remove", "would keep") if args.dry_run else ("removed", "kept")
+        for job in done.jobs:
+            print(f"{verb} job {job.id} ({job.status})")
+        for path in done.removed:
+            print(f"{verb} {path}")
+        for kept in done.kept:
+            print(f"{keep} {kept.path} (job {kept.job_id}): {kept.reason}")
+        print(
+            f"{verb} {len(done.jobs)} job(s) and {len(done.removed)} directories; "
+            f"{keep} {len(done.kept)} directories"
+        )
     return 0
 
 

@@ -28,7 +28,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. Every run opens the store, and asking Alembic for its head
 # parses the migration scripts (~0.2 s with the import); one query against this constant
 # is enough when the schema is current. A test keeps it equal to Alembic's head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 
 class StoreError(RuntimeError):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -118,3 +119,26 @@ class Job(Base):
 
     def __repr__(self) -> str:
         return f"Job(id={self.id}, kind={self.kind!r}, status={self.status!r})"
+
+
+class JobOutput(Base):
+    """A directory one attempt of a job wrote (a run directory or a sweep directory).
+
+    `Job.output_dir` names the latest attempt's directory; a job that was requeued after a
+    lost worker, or retried, wrote others before it, and cleanup must find every one. The
+    output root (`paths.output_root`, absolute) is what cleanup confines deletion to.
+    """
+
+    __tablename__ = "job_outputs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    output_root: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("job_id", "path"),)
+
+    def __repr__(self) -> str:
+        return f"JobOutput(job_id={self.job_id}, attempt={self.attempt}, path={self.path!r})"

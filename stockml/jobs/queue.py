@@ -4,21 +4,28 @@ Worker-side state changes (claim, heartbeat, finish, release, recover) are singl
 UPDATEs (`... WHERE status = 'running' AND worker_id = ...`), so two processes racing on one
 job cannot both win. cancel and retry read, then write, inside one transaction that SQLite's
 BEGIN IMMEDIATE or PostgreSQL's row lock (FOR UPDATE) makes exclusive.
+
+Lease times come from the database's clock (`db_now`), so workers and runs on hosts whose
+clocks disagree never expire each other's live jobs.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, func, literal, select, update
 
+from stockml.jobs.clock import db_now
 from stockml.jobs.db import Store
 from stockml.jobs.kinds import get_kind, job_overrides
-from stockml.jobs.models import FINISHED_STATUSES, Job, JobStatus, utcnow
+from stockml.jobs.models import FINISHED_STATUSES, Job, JobOutput, JobStatus
 from stockml.jobs.validate import compose_job_config, config_snapshot
+
+# The error recorded for a job stopped by `cancel` while it ran (by its worker or itself).
+CANCELLED_WHILE_RUNNING = "cancelled while running"
 
 
 class JobNotFound(LookupError):
@@ -77,7 +84,6 @@ def claim(store: Store, worker_id: str, lease_seconds: float) -> Job | None:
     pick different rows without waiting; SQLite serialises writers (BEGIN IMMEDIATE), and the
     outer `status = 'queued'` guard keeps the UPDATE atomic on both.
     """
-    now = utcnow()
     candidate = (
         select(Job.id)
         .where(Job.status == JobStatus.QUEUED.value)
@@ -93,10 +99,10 @@ def claim(store: Store, worker_id: str, lease_seconds: float) -> Job | None:
             status=JobStatus.RUNNING.value,
             worker_id=worker_id,
             attempts=Job.attempts + 1,
-            started_at=now,
+            started_at=db_now(),
             finished_at=None,
-            heartbeat_at=now,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            heartbeat_at=db_now(),
+            lease_expires_at=db_now(lease_seconds),
             cancel_requested=False,
             pid=None,
         )
@@ -114,22 +120,31 @@ def _running_by(job_id: int, worker_id: str | None) -> list[Any]:
     return conditions
 
 
-def heartbeat(store: Store, job_id: int, worker_id: str, lease_seconds: float) -> bool:
-    """Extend the lease; True when the worker should stop the job.
+class Beat(enum.Enum):
+    """What a lease renewal found."""
 
-    That is when a cancel was requested, and also when the job is no longer this worker's
-    (its lease expired and it was recovered), since finishing it would be wasted work.
+    RENEWED = "renewed"
+    CANCEL = "cancel"  # renewed, but someone asked for the job to stop
+    LOST = "lost"  # no longer running as this worker's: it was recovered or finished
+
+
+def heartbeat(store: Store, job_id: int, worker_id: str, lease_seconds: float) -> Beat:
+    """Extend the lease by `lease_seconds` of the database's clock; say what was found.
+
+    A worker stops its job on CANCEL and on LOST (finishing a job someone else now owns is
+    wasted work); a hand-started run stops itself on CANCEL.
     """
-    now = utcnow()
     statement = (
         update(Job)
         .where(*_running_by(job_id, worker_id))
-        .values(heartbeat_at=now, lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .values(heartbeat_at=db_now(), lease_expires_at=db_now(lease_seconds))
         .returning(Job.cancel_requested)
     )
     with store.session() as session:
         cancel_requested = session.execute(statement).scalar_one_or_none()
-    return cancel_requested is None or bool(cancel_requested)
+    if cancel_requested is None:
+        return Beat.LOST
+    return Beat.CANCEL if cancel_requested else Beat.RENEWED
 
 
 def set_pid(store: Store, job_id: int, worker_id: str, pid: int) -> None:
@@ -144,7 +159,6 @@ def finish(
     error: str | None = None,
     metrics: dict[str, Any] | None = None,
     mlflow_run_id: str | None = None,
-    output_dir: str | None = None,
     worker_id: str | None = None,
 ) -> bool:
     """Record a running job's end; False when it was not running (or not this worker's).
@@ -156,15 +170,11 @@ def finish(
         raise ValueError(f"finish needs a final status, not {status.value!r}")
     values: dict[str, Any] = {
         "status": status.value,
-        "finished_at": utcnow(),
+        "finished_at": db_now(),
         "lease_expires_at": None,
         "error": error,
     }
-    for column, value in (
-        ("metrics", metrics),
-        ("mlflow_run_id", mlflow_run_id),
-        ("output_dir", output_dir),
-    ):
+    for column, value in (("metrics", metrics), ("mlflow_run_id", mlflow_run_id)):
         if value is not None:
             values[column] = value
     with store.session() as session:
@@ -196,6 +206,13 @@ def get(store: Store, job_id: int) -> Job:
     return job
 
 
+def outputs(store: Store, job_id: int) -> list[JobOutput]:
+    """Every directory the job's attempts wrote, oldest first (`output_dir` is the last)."""
+    statement = select(JobOutput).where(JobOutput.job_id == job_id).order_by(JobOutput.id)
+    with store.session() as session:
+        return list(session.scalars(statement))
+
+
 def cancel(store: Store, job_id: int) -> str:
     """Cancel a job; returns its status afterwards.
 
@@ -208,7 +225,7 @@ def cancel(store: Store, job_id: int) -> str:
             raise JobNotFound(f"no job with id {job_id}")
         if job.status == JobStatus.QUEUED.value:
             job.status = JobStatus.CANCELLED.value
-            job.finished_at = utcnow()
+            job.finished_at = db_now()
             job.error = "cancelled before it started"
         elif job.status == JobStatus.RUNNING.value:
             job.cancel_requested = True
@@ -222,7 +239,8 @@ def retry(store: Store, job_id: int) -> None:
 
     Attempts are reset to 0: retrying is a person deciding the cause is fixed, so the job
     gets its full `max_attempts` of lease-expiry recoveries again. Results of the previous
-    run (error, metrics, output dir) are cleared; its output directory is left on disk.
+    run (error, metrics, output dir) are cleared; its directory stays on disk and on record
+    (`outputs`), so cleanup still finds it.
     """
     with store.session() as session:
         job = session.get(Job, job_id, with_for_update=True)
@@ -232,7 +250,7 @@ def retry(store: Store, job_id: int) -> None:
             raise JobStateError(f"job {job_id} is {job.status}; only failed or cancelled retry")
         job.status = JobStatus.QUEUED.value
         job.attempts = 0
-        job.created_at = utcnow()
+        job.created_at = db_now()
         for column in (
             "started_at",
             "finished_at",
@@ -257,7 +275,7 @@ class Recovered:
 
 def recover_expired(store: Store) -> list[Recovered]:
     """Running jobs whose worker stopped renewing the lease: re-queue, fail or cancel them."""
-    now = utcnow()
+    now = db_now()
     expired = [
         Job.status == JobStatus.RUNNING.value,
         Job.lease_expires_at.is_not(None),

@@ -94,9 +94,10 @@ class _Heartbeat(threading.Thread):
         interval = max(self._options.lease_seconds / 3, 0.1)
         while not self._closed.wait(interval):
             try:
-                if queue.heartbeat(
+                beat = queue.heartbeat(
                     self._store, self._job_id, self._worker_id, self._options.lease_seconds
-                ):
+                )
+                if beat is not queue.Beat.RENEWED:
                     self.stop_job.set()
                     return
             except StoreError as exc:  # transient: the next beat may get through
@@ -167,7 +168,7 @@ class Worker:
                 queue.release(self.store, job.id, self.worker_id)
                 return JobStatus.QUEUED.value
             if heartbeat.stop_job.is_set():
-                return self._finish(job, JobStatus.CANCELLED, "cancelled while running")
+                return self._finish(job, JobStatus.CANCELLED, queue.CANCELLED_WHILE_RUNNING)
             if process.returncode != 0:
                 tail = _tail(stderr)
                 error = f"exit code {process.returncode}" + (f": {tail}" if tail else "")
