@@ -163,3 +163,11 @@ def test_check_config_checks_the_tracking_uri_only_when_tracking_is_on() -> None
     with pytest.raises(ConfigError, match="garbage"):
         check_config(compose_config(["tracking.uri=garbage://x"]))
     check_config(compose_config(["tracking.uri=garbage://x", "tracking.enabled=false"]))
+
+
+def test_a_bad_data_file_format_is_a_user_error() -> None:
+    from stockml.data.files import discover
+
+    with pytest.raises(ValueError) as caught:
+        discover(".", "xls")
+    assert user_error_message(caught.value).startswith("file_format must be one of csv")
