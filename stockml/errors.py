@@ -37,7 +37,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 # What Hydra writes around a failed job's exception (hydra.core.utils.JobReturn.return_value,
-# hydra._internal.utils.run_and_report); a test pins both against the installed Hydra.
+# hydra._internal.utils.run_and_report); test_cli.py fails if an upgrade changes them.
 HYDRA_JOB_FAILED = "Error executing job with overrides"
 HYDRA_HINT = "Set the environment variable HYDRA_FULL_ERROR=1"
 
