@@ -4,8 +4,9 @@ run end to end as a user would type it, on a small slice so the whole set takes 
 The commands are parsed from the README's bash blocks, so a command added there is tested
 without touching this file. Fast settings are appended (later overrides win in Hydra): a tmp
 output root, MLflow off, two trials per search, sample data from mid-2010. `$HOME/prices/` is
-in a tmp HOME holding copies of the bundled sample files. Lines with a `...` placeholder stand for
-"any command" and are skipped.
+in a tmp HOME holding copies of the bundled sample files, and a data file a command names
+(`data.path=all.csv`) is written from the sample in the form its options describe. Lines with a
+`...` placeholder stand for "any command" and are skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from stockml_runs import run_stockml
 
 from stockml.config import config_dir
+from stockml.data import load_sample
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
@@ -114,6 +116,24 @@ def home(tmp_path: Path) -> Path:
     return prices.parent
 
 
+def make_missing_data_file(args: list[str], cwd: Path) -> None:
+    """The long file a `data=csv data.path=<file>` command reads, as its user would have it:
+    the bundled sample (from SAMPLE_START) with the command's column names and date format."""
+    options = dict(token.partition("=")[::2] for token in args if token.startswith("data."))
+    path = cwd / options.get("data.path", "")
+    if "data=csv" not in args or path.exists() or not path.suffix:
+        return
+    frame = load_sample(start=SAMPLE_START).reset_index()
+    date_format = options.get("data.date_format")
+    if date_format:
+        frame["date"] = frame["date"].dt.strftime(date_format)
+    columns = {
+        "date": options.get("data.date_column", "date"),
+        "ticker": options.get("data.ticker_column", "ticker"),
+    }
+    frame.rename(columns=columns).to_csv(path, index=False)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("args", all_commands(), ids=lambda args: shlex.join(["stockml", *args]))
 def test_command_runs_and_writes_its_results(args: list[str], tmp_path: Path, home: Path) -> None:
@@ -121,6 +141,7 @@ def test_command_runs_and_writes_its_results(args: list[str], tmp_path: Path, ho
         pytest.skip("a <placeholder> needs an input this test does not know how to make")
     output_root = tmp_path / "out"
     args = [arg.replace("$HOME", str(home)) for arg in args]  # bash would expand it
+    make_missing_data_file(args, tmp_path)
     completed = run_stockml(
         tmp_path, *args, *fast_settings(args, output_root), env={"HOME": str(home)}
     )
