@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from stockml.config import CONFIG_NAME, config_dir
-from stockml.config_checks import check_config, check_sweep_direction
+from stockml.config_checks import check_config
 from stockml.errors import StockmlError, one_line_errors, user_error_message
 from stockml.threads import limit_threads
 
@@ -29,15 +29,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("stockml")
 
 
-def run(cfg: DictConfig) -> float:
-    """Evaluate, fit and record one experiment; return `cfg.optimized_metric` for sweepers."""
+def run(cfg: DictConfig) -> float | list[float]:
+    """Evaluate, fit and record one experiment; return `cfg.optimized_metric` for sweepers:
+    one number, or one per metric when it is a list (a multi-objective sweep).
+
+    The sweep direction is checked by the sweeper, once, before any trial is launched.
+    """
     from stockml.experiment import run_experiment
     from stockml.summary import summary_table
 
     check_config(cfg)
     hydra_cfg = HydraConfig.get()
-    if "direction" in hydra_cfg.sweeper:
-        check_sweep_direction(str(cfg.optimized_metric), hydra_cfg.sweeper.direction)
     run_dir = Path(hydra_cfg.runtime.output_dir)
     with limit_threads(hydra_cfg.launcher):
         if cfg.get("rolling") is not None:
@@ -48,7 +50,13 @@ def run(cfg: DictConfig) -> float:
     sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
     record(cfg, result, run_dir, sweep_dir)
     log.info("results in %s\n%s", run_dir, summary_table(result))
-    return result.objective(str(cfg.optimized_metric))
+    return result.objective(objective_keys(cfg))
+
+
+def objective_keys(cfg: DictConfig) -> str | list[str]:
+    """`optimized_metric` as plain Python: a metric key, or a list of them."""
+    metric = cfg.optimized_metric
+    return metric if isinstance(metric, str) else [str(m) for m in metric]
 
 
 def record(
@@ -58,7 +66,7 @@ def record(
     once all of it succeeded, so a run directory without it is not a complete run."""
     from stockml.run_files import run_files_to_log, write_run_files
 
-    metric = str(cfg.optimized_metric)
+    metric = objective_keys(cfg)
     if not cfg.tracking.enabled:
         write_run_files(run_dir, result, metric, None)
         return
@@ -80,7 +88,7 @@ def record(
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=CONFIG_NAME)
-def hydra_entry(cfg: DictConfig) -> float:
+def hydra_entry(cfg: DictConfig) -> float | list[float]:
     try:
         return run(cfg)
     except Exception as exc:

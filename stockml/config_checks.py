@@ -7,6 +7,7 @@ run, and the message names the key and the value.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from omegaconf import DictConfig
 
@@ -16,12 +17,6 @@ from stockml.tracking_uri import check_tracking_uri
 
 def check_config(cfg: DictConfig) -> None:
     """Raise ConfigError naming the first wrong value."""
-    # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
-    from stockml.tuning.inner_search import check_optimizer
-    from stockml.validation.metrics import GREATER_IS_BETTER
-
-    # Only CV scores may be optimised: a sweep selecting on test_* would tune on the holdout.
-    metric_key = re.compile(rf"^cv_({'|'.join(GREATER_IS_BETTER)})_(mean|std)$")
     horizon = cfg.target.horizon
     if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
         raise ConfigError(f"target.horizon must be an integer >= 1 (bars ahead), got {horizon!r}")
@@ -33,12 +28,7 @@ def check_config(cfg: DictConfig) -> None:
             f"holdout.fraction must lie strictly between 0 and 1 (or set holdout.start), "
             f"got {fraction!r}"
         )
-    if not metric_key.match(str(cfg.optimized_metric)):
-        raise ConfigError(
-            f"optimized_metric={cfg.optimized_metric!r} is not a CV metric; use "
-            f"cv_<metric>_mean or cv_<metric>_std with metric in {', '.join(GREATER_IS_BETTER)}"
-            " (holdout metrics are never optimised: that would tune on the holdout)"
-        )
+    metrics = optimized_metrics(cfg.optimized_metric)
     if cfg.registry.register and not (cfg.tracking.enabled and cfg.tracking.log_model):
         raise ConfigError(
             "registry.register=true needs tracking.enabled=true and tracking.log_model=true: "
@@ -48,7 +38,12 @@ def check_config(cfg: DictConfig) -> None:
     if rolling is not None:
         if cfg.registry.register:
             raise ConfigError("registry.register=true with a rolling run: it keeps no model")
-        if not str(cfg.optimized_metric).endswith("_mean"):
+        if len(metrics) > 1:
+            raise ConfigError(
+                f"optimized_metric={metrics}: a rolling run returns one stitched value, "
+                "so optimise a single cv_<metric>_mean"
+            )
+        if not metrics[0].endswith("_mean"):
             raise ConfigError(
                 f"optimized_metric={cfg.optimized_metric}: a rolling run reports one stitched "
                 "value per metric, so use cv_<metric>_mean"
@@ -59,26 +54,70 @@ def check_config(cfg: DictConfig) -> None:
             f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
             "would purge too few dates and training labels would overlap the test period"
         )
+    # Imported here: the search module pulls in scikit-learn, which `stockml --cfg job` never needs.
+    from stockml.tuning.inner_search import check_optimizer
+
     check_optimizer(cfg)
     if cfg.tracking.enabled:
         check_tracking_uri(str(cfg.tracking.uri))
 
 
-def check_sweep_direction(optimized_metric: str, direction: object) -> None:
-    """Refuse a sweep that would optimise `optimized_metric` the wrong way round.
+def optimized_metrics(value: object) -> list[str]:
+    """`optimized_metric` as a list of CV metric keys (one, or several for a Pareto front).
 
-    The hparams_search presets maximise CV IC; switching to `optimized_metric=cv_mse_mean`
-    without `hydra.sweeper.direction=minimize` would otherwise search for the worst model.
+    Only CV scores may be optimised: a sweep selecting on test_* would tune on the holdout.
     """
+    # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
     from stockml.validation.metrics import GREATER_IS_BETTER
 
-    metric = optimized_metric.removeprefix("cv_")
-    if not isinstance(direction, str) or not metric.endswith("_mean"):
-        return  # multi-objective lists and *_std objectives carry no single sense
-    wanted = "maximize" if GREATER_IS_BETTER[metric.removesuffix("_mean")] else "minimize"
-    if direction.lower() != wanted:
+    single = isinstance(value, str)
+    metrics = [value] if single else list(value) if isinstance(value, Sequence) else [value]
+    if not metrics or len(set(map(str, metrics))) != len(metrics):
+        raise ConfigError(f"optimized_metric={value!r}: name one metric or a list of distinct ones")
+    key = re.compile(rf"^cv_({'|'.join(GREATER_IS_BETTER)})_(mean|std)$")
+    for metric in metrics:
+        if not isinstance(metric, str) or not key.match(metric):
+            raise ConfigError(
+                f"optimized_metric={metric!r} is not a CV metric; use cv_<metric>_mean or "
+                f"cv_<metric>_std with metric in {', '.join(GREATER_IS_BETTER)}, or a list of "
+                "them (holdout metrics are never optimised: that would tune on the holdout)"
+            )
+    return metrics
+
+
+def metric_direction(metric: str) -> str:
+    """How a sweep should optimise a CV metric key: by the metric's sense for a `_mean`,
+    `minimize` for a `_std` (a score that varies less across folds is the steadier one)."""
+    from stockml.validation.metrics import GREATER_IS_BETTER
+
+    if metric.endswith("_std"):
+        return "minimize"
+    name = metric.removeprefix("cv_").removesuffix("_mean")
+    return "maximize" if GREATER_IS_BETTER[name] else "minimize"
+
+
+def check_sweep_direction(optimized_metric: object, direction: object) -> list[str]:
+    """One direction per optimised metric: inferred when `direction` is unset, else checked.
+
+    An explicit direction that contradicts its metric is refused: `direction=minimize` on
+    `cv_ic_mean` would search for the worst model.
+    """
+    metrics = optimized_metrics(optimized_metric)
+    wanted = [metric_direction(metric) for metric in metrics]
+    if direction is None:
+        return wanted
+    given = [direction] if isinstance(direction, str) else list(direction)  # type: ignore[call-overload]
+    if len(given) != len(metrics):
         raise ConfigError(
-            f"hydra.sweeper.direction={direction} but optimized_metric={optimized_metric} is "
-            f"better when {'higher' if wanted == 'maximize' else 'lower'}: set "
-            f"hydra.sweeper.direction={wanted}"
+            f"hydra.sweeper.direction={given} has {len(given)} entries but optimized_metric="
+            f"{metrics} names {len(metrics)} metric(s); give one direction per metric or leave "
+            "direction unset to infer it"
         )
+    for metric, asked, right in zip(metrics, given, wanted, strict=True):
+        if str(asked).lower() != right:
+            raise ConfigError(
+                f"hydra.sweeper.direction={asked} but optimized_metric={metric} is better when "
+                f"{'higher' if right == 'maximize' else 'lower'}: set hydra.sweeper.direction="
+                f"{right} or leave it unset to infer it"
+            )
+    return wanted

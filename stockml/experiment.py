@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -53,12 +55,19 @@ class ExperimentResult:
                     flat[f"baseline_{baseline}_test_{name}"] = values.get(name, math.nan)
         return flat
 
-    def objective(self, key: str) -> float:
+    @overload
+    def objective(self, key: str) -> float: ...
+    @overload
+    def objective(self, key: Sequence[str]) -> list[float]: ...
+    def objective(self, key: str | Sequence[str]) -> float | list[float]:
         """`metric(key)` as a sweeper should see it: an undefined correlation counts as 0.
 
         A constant forecast (a lasso that zeroed every coefficient) has no IC at all; to an
         optimiser that is "no skill", not a crashed trial that counts towards the failure cap.
+        A list of keys (a multi-objective sweep) gives one value per key, in order.
         """
+        if not isinstance(key, str):
+            return [self.objective(one) for one in key]
         value = self.metric(key)
         correlation = key.removeprefix("cv_").removesuffix("_mean") in CORRELATION_METRICS
         return 0.0 if correlation and math.isnan(value) else value

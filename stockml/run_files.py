@@ -33,11 +33,15 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def metrics_document(
-    result: ExperimentResult, optimized_metric: str, mlflow_run_id: str | None
+    result: ExperimentResult, optimized_metric: str | list[str], mlflow_run_id: str | None
 ) -> dict[str, Any]:
+    """`value` is a number, or a list of them when `optimized_metric` is a list."""
+    value = result.objective(optimized_metric)
     return {
         "optimized_metric": optimized_metric,
-        "value": _finite_or_none(result.objective(optimized_metric)),
+        "value": [_finite_or_none(v) for v in value]
+        if isinstance(value, list)
+        else _finite_or_none(value),
         "mlflow_run_id": mlflow_run_id,
         "data_fingerprint": result.data.fingerprint,
         "cv": {
@@ -70,7 +74,9 @@ def metrics_document(
     }
 
 
-def _write_metrics(folder: Path, result: ExperimentResult, metric: str, run_id: str | None) -> Path:
+def _write_metrics(
+    folder: Path, result: ExperimentResult, metric: str | list[str], run_id: str | None
+) -> Path:
     path = folder / METRICS_FILE
     path.write_text(json.dumps(metrics_document(result, metric, run_id), indent=2))
     return path
@@ -96,7 +102,10 @@ def _write_results(run_dir: Path, result: ExperimentResult) -> list[Path]:
 
 
 def write_run_files(
-    run_dir: Path, result: ExperimentResult, optimized_metric: str, mlflow_run_id: str | None
+    run_dir: Path,
+    result: ExperimentResult,
+    optimized_metric: str | list[str],
+    mlflow_run_id: str | None,
 ) -> list[Path]:
     """Write the run files, metrics.json last; return the paths written."""
     written = _write_results(run_dir, result)
@@ -105,7 +114,10 @@ def write_run_files(
 
 @contextmanager
 def run_files_to_log(
-    run_dir: Path, result: ExperimentResult, optimized_metric: str, mlflow_run_id: str
+    run_dir: Path,
+    result: ExperimentResult,
+    optimized_metric: str | list[str],
+    mlflow_run_id: str,
 ) -> Iterator[list[Path]]:
     """The run files for the tracker to log, metrics.json staged outside the run directory.
 

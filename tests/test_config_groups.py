@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from stockml.config import ConfigError, compose_config, config_dir
-from stockml.config_checks import check_config, check_sweep_direction
+from stockml.config_checks import check_config
 from stockml.pipeline import build_pipeline, build_step
 
 PIPELINE_GROUPS = ("model", "scaler", "selection")
@@ -106,22 +106,3 @@ def test_wrong_values_are_refused_with_the_key_named(override: str, message: str
 def test_unknown_group_option_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="model/nope"):
         compose_config(["model=nope"])
-
-
-@pytest.mark.parametrize(
-    ("metric", "direction", "refused"),
-    [
-        ("cv_ic_mean", "maximize", False),
-        ("cv_ic_mean", "minimize", True),
-        ("cv_mse_mean", "maximize", True),
-        ("cv_mse_mean", "minimize", False),
-        ("cv_ic_std", "minimize", False),  # no single sense: left to the user
-        ("cv_ic_mean", ["maximize", "minimize"], False),
-    ],
-)
-def test_a_sweep_must_optimise_the_metric_the_right_way_round(metric, direction, refused) -> None:
-    if refused:
-        with pytest.raises(ConfigError, match=r"set hydra\.sweeper\.direction="):
-            check_sweep_direction(metric, direction)
-    else:
-        check_sweep_direction(metric, direction)

@@ -165,7 +165,7 @@ def test_select_features_preset_searches_k_and_reports_the_chosen_features() -> 
             "data.start=2009-01-01",
             "cv=expanding",
             "cv.n_splits=3",
-            "optimizer.search_space.selector__k.high=25",
+            "selection.search_space.k.high=25",
             "tracking.enabled=false",
         ]
     )

@@ -64,5 +64,8 @@ def test_two_concurrent_sweeps_share_one_study_in_postgresql(
         complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         assert len(complete) == 6
         assert len({t.number for t in complete}) == 6
+        # Each process seeds its sampler from its own first trial number: no shared points.
+        assert len({t.params["model.alpha"] for t in complete}) == 6
+        assert len({t.user_attrs["sampler_seed"] for t in complete}) == 2
     finally:
         optuna.delete_study(study_name=study_name, storage=postgres_url)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -85,7 +88,9 @@ def test_crashing_trial_is_failed_in_the_study_and_the_sweep_finishes(tmp_path: 
 def test_exceeding_max_failure_rate_aborts_with_a_clear_message(tmp_path: Path) -> None:
     result = sweep(tmp_path, "crash_above=-10", "hydra.sweeper.n_trials=4", check=False)
     assert result.returncode != 0
-    assert "2 of 2 trials failed (rate 1.00 > max_failure_rate 0.0)" in result.stderr
+    assert "stockml: error: 2 of 2 trials failed, more than the 0 that max_failure_rate=0.0" in (
+        result.stderr
+    )
 
 
 def test_rerunning_with_the_same_storage_adds_trials_to_the_study(tmp_path: Path) -> None:
@@ -128,3 +133,61 @@ def test_multi_objective_sweep_writes_a_pareto_front(tmp_path: Path) -> None:
     assert summary["solutions"]
     for solution in summary["solutions"]:
         assert set(solution["params"]) == {"x", "y"} and len(solution["values"]) == 2
+
+
+def start_slow_sweep(cwd: Path, *overrides: str) -> subprocess.Popen[str]:
+    """A sweep whose first trial sleeps; returns once that trial is running."""
+    process = subprocess.Popen(
+        [sys.executable, str(APP), "-m", "hydra.sweeper.n_jobs=1",
+         "hydra.sweeper.heartbeat_interval=1", f"hydra.sweeper.storage=sqlite:///{DB}",
+         "hydra.sweeper.study_name=slow", "hydra.sweep.dir=out", *overrides],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "QUADRATIC_SLEEP": "60"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (cwd / "out" / "0" / ".hydra").is_dir():
+        assert process.poll() is None and time.monotonic() < deadline, "the trial never started"
+        time.sleep(0.2)
+    return process
+
+
+def test_sigint_ends_the_sweep_in_one_line_and_the_next_sweep_resumes(tmp_path: Path) -> None:
+    process = start_slow_sweep(tmp_path)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert (
+        "stockml: sweep interrupted; its running trials are marked FAIL in study 'slow'" in stderr
+    )
+    storage = (f"hydra.sweeper.storage=sqlite:///{DB}", "hydra.sweeper.study_name=slow")
+    sweep(tmp_path, *storage, "hydra.sweeper.n_trials=2", "hydra.sweep.dir=again")
+    states = [t.state for t in stored_study(tmp_path, "slow").trials]
+    assert states == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+def test_a_trial_of_a_sigkilled_sweep_is_failed_when_the_study_is_next_opened(
+    tmp_path: Path,
+) -> None:
+    process = start_slow_sweep(tmp_path, "hydra.sweeper.grace_period=1")
+    process.kill()
+    process.communicate(timeout=60)
+    assert [t.state for t in stored_study(tmp_path, "slow").trials] == [TrialState.RUNNING]
+    time.sleep(2)  # past the grace period
+    storage = (f"hydra.sweeper.storage=sqlite:///{DB}", "hydra.sweeper.study_name=slow")
+    heartbeat = ("hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=1")
+    result = sweep(
+        tmp_path, *storage, *heartbeat, "hydra.sweeper.n_trials=1", "hydra.sweep.dir=again"
+    )
+    assert "marked 1 trial(s) FAIL that a stopped sweep left running (#0)" in result.stdout
+    states = [t.state for t in stored_study(tmp_path, "slow").trials]
+    assert states == [TrialState.FAIL, TrialState.COMPLETE]
+
+
+def test_bad_sweeper_settings_are_one_line_before_any_trial(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "hydra.sweeper.n_trials=0", "hydra.sweep.dir=out", check=False)
+    assert result.returncode == 1
+    assert "stockml: error: hydra.sweeper: n_trials and n_jobs must be >= 1, got 0/2" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr and not (tmp_path / "out" / "0").exists()

@@ -16,9 +16,11 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
-from stockml.tuning.optuna_sweep import SweepSettings, TooManyFailedTrials, run_sweep
+from stockml.errors import StockmlError
+from stockml.tuning.optuna_sweep import SweepRefused, TooManyFailedTrials, run_sweep
 from stockml.tuning.samplers import GridSamplerConfig, RandomSamplerConfig, TPESamplerConfig
-from stockml.tuning.sweep_observer import SweepObserver
+from stockml.tuning.sweep_observer import SweepObserver, build_observers
+from stockml.tuning.sweep_plan import SweepSettings
 
 Objective = Callable[[dict[str, str]], Any]
 
@@ -101,8 +103,27 @@ def test_exceeding_max_failure_rate_stops_with_a_clear_error(tmp_path: Path) -> 
     def always(params: dict[str, str]) -> float:
         raise ValueError("bad data")
 
-    with pytest.raises(TooManyFailedTrials, match=r"2 of 2 trials failed \(rate 1.00 > max_"):
+    message = r"^stockml: error: 4 of 4 trials failed, more than the 2 that max_failure_rate=0.5 "
+    with pytest.raises(TooManyFailedTrials, match=message):
         run_sweep(settings(max_failure_rate=0.5), [], None, FakeLauncher(always), tmp_path)
+    stopped = yaml.safe_load((tmp_path / "optimization_results.yaml").read_text())
+    assert (stopped["n_trials"], stopped["n_failed"]) == (4, 4)  # written although it stopped
+
+
+def test_one_early_failure_spends_the_budget_of_a_long_sweep_without_stopping_it(
+    tmp_path: Path,
+) -> None:
+    def first_fails(params: dict[str, str]) -> float:
+        if launch.batches == [(2, 0)] and first_fails.calls == 0:
+            first_fails.calls += 1
+            raise RuntimeError("one bad trial")
+        return quadratic(params)
+
+    first_fails.calls = 0  # type: ignore[attr-defined]
+    launch = FakeLauncher(first_fails)
+    sweep = settings(n_trials=12, n_jobs=2, max_failure_rate=0.25)
+    outcome = run_sweep(sweep, [], None, launch, tmp_path)
+    assert (outcome.n_trials, outcome.n_failed) == (12, 1)  # 1 of 2 failed after batch one
 
 
 def broken_launcher(batch: list[list[str]], first_job: int) -> Sequence[JobReturn]:
@@ -175,7 +196,7 @@ def test_settings_are_checked_before_any_trial(bad: dict[str, Any], message: str
 
 
 def test_bad_direction_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="direction must be minimize, maximize"):
+    with pytest.raises(SweepRefused, match="direction must be minimize, maximize"):
         run_sweep(settings(direction="down"), [], None, FakeLauncher(quadratic), tmp_path)
 
 
@@ -255,3 +276,25 @@ def test_progress_lines_show_the_running_best(
     assert "trial 2/3 (#1) value=1 best=1 (trial 1)" in lines
     assert "trial 3/3 (#2) value=2 best=1 (trial 1)" in lines
     assert any(line.startswith("best of study") and "trial 1 value=1" in line for line in lines)
+
+
+def test_a_user_error_from_a_job_is_recorded_as_its_one_line_message(tmp_path: Path) -> None:
+    def refused(params: dict[str, str]) -> float:
+        raise StockmlError("data.path does not exist\nsecond line")
+
+    outcome = run_sweep(settings(n_trials=1, n_jobs=1, max_failure_rate=1.0), [], None,
+                        FakeLauncher(refused), tmp_path)  # fmt: skip
+    assert (
+        outcome.study.trials[0].user_attrs["failure"] == "stockml: error: data.path does not exist"
+    )
+
+
+def observer_factory(config: Any) -> SweepObserver | None:
+    return RecordingObserver() if config.get("observe") else None
+
+
+def test_observers_are_built_from_dotted_factories_that_may_decline() -> None:
+    factory = f"{__name__}.observer_factory"
+    assert build_observers([factory], OmegaConf.create({"observe": False})) == []
+    built = build_observers([factory], OmegaConf.create({"observe": True}))
+    assert [type(observer) for observer in built] == [RecordingObserver]

@@ -24,7 +24,8 @@ class OptunaSweeperConf:
     _recursive_: bool = False
     defaults: list[Any] = field(default_factory=lambda: [{"sampler": "tpe"}])
     sampler: Any = MISSING
-    direction: Any = "minimize"
+    # None: inferred from the task's optimized_metric (one direction per metric of a list).
+    direction: Any = None
     study_name: str | None = None
     storage: str | None = None
     n_trials: int = 20
@@ -32,7 +33,11 @@ class OptunaSweeperConf:
     max_failure_rate: float = 0.0
     params: dict[str, str] | None = None
     custom_search_space: str | None = None
-    # stockml's own: dotted paths of `factory(task_config) -> SweepObserver | None`.
+    # stockml's own keys. Database storages only: a running trial's heartbeat is recorded
+    # every heartbeat_interval s; one older than grace_period (default 2x) is marked FAIL.
+    heartbeat_interval: int = 60
+    grace_period: int | None = None
+    # Dotted paths of `factory(task_config) -> SweepObserver | None`.
     observers: list[str] = field(default_factory=list)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,25 +43,36 @@ class OptunaSweeper(Sweeper):
         # Imported here, once per sweep: Hydra imports plugins for every command.
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        from stockml.tuning.optuna_sweep import SweepSettings, run_sweep
+        from stockml.tuning.optuna_sweep import SweepInterrupted, SweepRefused, run_sweep
         from stockml.tuning.sweep_observer import build_observers
+        from stockml.tuning.sweep_plan import SweepSettings
 
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
         plain = OmegaConf.to_container(OmegaConf.create(self.settings), resolve=True)
         assert isinstance(plain, dict)
         observers = build_observers(plain.pop("observers", None) or [], self.config)
-        settings = SweepSettings(sampler=self.sampler, **plain)
+        try:
+            settings = SweepSettings(sampler=self.sampler, **plain)
+        except (TypeError, ValueError) as exc:
+            raise SweepRefused(f"hydra.sweeper: {exc}") from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         launcher = self.launcher
-        return run_sweep(
-            settings,
-            arguments,
-            self.config,
-            lambda batch, first_job: launcher.launch(batch, initial_job_idx=first_job),
-            sweep_dir,
-            OverridesParser.create(config_loader=self.hydra_context.config_loader),
-            observers,
-        )
+        try:
+            return run_sweep(
+                settings,
+                arguments,
+                self.config,
+                lambda batch, first_job: launcher.launch(batch, initial_job_idx=first_job),
+                sweep_dir,
+                OverridesParser.create(config_loader=self.hydra_context.config_loader),
+                observers,
+            )
+        except KeyboardInterrupt as stop:
+            # One line instead of Python's traceback; 130 is the shell's code for Ctrl-C.
+            if not isinstance(stop, SweepInterrupted):  # before the first trial was asked
+                stop = SweepInterrupted("stockml: sweep interrupted before any trial ran")
+            sys.stderr.write(f"{stop}\n")
+            raise SystemExit(130) from None

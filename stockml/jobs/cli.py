@@ -116,9 +116,15 @@ def _duration(job: Job) -> str:
 
 def _value(job: Job) -> str:
     metrics = job.metrics or {}
-    if metrics.get("value") is None:
+    value = metrics.get("value")
+    if value is None:
         return "-"
-    return f"{metrics.get('optimized_metric') or 'value'}={metrics['value']:.4g}"
+    if isinstance(value, list):  # a multi-objective run: one value per optimised metric
+        names = metrics.get("optimized_metric") or ["value"] * len(value)
+        return " ".join(
+            f"{n}={'-' if v is None else f'{v:.4g}'}" for n, v in zip(names, value, strict=True)
+        )
+    return f"{metrics.get('optimized_metric') or 'value'}={value:.4g}"
 
 
 def format_table(jobs: Sequence[Job]) -> str:

@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from stockml.config import ConfigError
 from stockml.evaluation import iter_folds
 from stockml.messages import InputError
-from stockml.tuning.param_space import ParamSpec, coerce, parse_space
+from stockml.tuning.param_space import ParamSpec, coerce, declared_space, parse_space
 from stockml.validation.metrics import GREATER_IS_BETTER
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,9 @@ def check_optimizer(cfg: DictConfig) -> None:
 
 
 def search_specs(cfg: DictConfig) -> list[ParamSpec]:
-    """The model's declared space (as `model__<key>`) plus the optimizer's own extra keys."""
-    model_space = cfg.model.get("search_space") if cfg.model is not None else None
+    """The declared spaces (`model__<key>`, `selector__<key>`) plus the optimizer's extra keys."""
     extra_space = cfg.optimizer.get("search_space")
-    return parse_space(_plain(model_space), prefix="model__") + parse_space(_plain(extra_space))
+    return list(declared_space(cfg).values()) + parse_space(_plain(extra_space))
 
 
 def _plain(node: DictConfig | None) -> dict[str, Any] | None:

@@ -3,14 +3,17 @@
 Kept apart from the Hydra plugin so it can run with any `launch` callable. One study object
 serves the whole sweep and nothing is imported per trial, so the sweeper adds little to
 each trial beyond Optuna's own sampling and storage writes.
+
+Everything that can be wrong with a sweep's settings (direction, search space, a study of
+another problem) is refused before the first trial is asked, in one line.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -20,56 +23,42 @@ import optuna
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
 from hydra.errors import CompactHydraException
-from hydra.utils import get_method
-from omegaconf import OmegaConf
+from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
-from stockml.run_files import METRICS_FILE
-from stockml.tuning.optuna_study import normalize_directions, open_study
-from stockml.tuning.samplers import build_sampler, is_grid
-from stockml.tuning.search_space import (
-    GridSpace,
-    SearchSpace,
-    build_search_space,
-    grid_points,
-    grid_size,
-)
+from stockml.messages import first_line
+from stockml.tuning.optuna_study import database_storage, heartbeats, open_study
+from stockml.tuning.param_space import suggest
+from stockml.tuning.samplers import build_sampler, session_seed
+from stockml.tuning.search_space import GridSpace, grid_points, grid_size
+from stockml.tuning.study_identity import check_study_problem
 from stockml.tuning.sweep_observer import SweepObserver
+from stockml.tuning.sweep_plan import SweepPlan, SweepSettings, plan_sweep
+from stockml.tuning.sweep_progress import log_best, progress, trial_links
 from stockml.tuning.sweep_results import write_results
 
 log = logging.getLogger(__name__)
 
 Launch = Callable[[list[list[str]], int], Sequence[JobReturn]]
-CustomSearchSpace = Callable[[Any, optuna.Trial], None]
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
+class SweepRefused(CompactHydraException):
+    """The sweep's settings are wrong; nothing was launched. One line, no traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"stockml: error: {message}")
+
+
 class TooManyFailedTrials(CompactHydraException):
-    """More trials failed than `max_failure_rate` allows; the sweep stopped.
+    """More trials failed than `max_failure_rate` of `n_trials` allows; the sweep stopped.
 
     A CompactHydraException, so the command prints this one message, not a traceback.
     """
 
 
-@dataclass(frozen=True)
-class SweepSettings:
-    """The `hydra.sweeper` keys, checked once before any trial runs."""
-
-    sampler: Mapping[str, Any]
-    direction: str | Sequence[str] = "minimize"
-    study_name: str | None = None
-    storage: str | None = None
-    n_trials: int = 20
-    n_jobs: int = 2
-    max_failure_rate: float = 0.0
-    params: Mapping[str, str] | None = None
-    custom_search_space: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.n_trials < 1 or self.n_jobs < 1:
-            raise ValueError(f"n_trials and n_jobs must be >= 1, got {self.n_trials}/{self.n_jobs}")
-        if not 0.0 <= self.max_failure_rate <= 1.0:
-            raise ValueError(f"max_failure_rate must be in [0, 1], got {self.max_failure_rate}")
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C: the trials in flight were marked FAIL; the message says how to resume."""
 
 
 @dataclass
@@ -80,6 +69,7 @@ class SweepOutcome:
     planned: int = 0
     n_trials: int = 0
     n_failed: int = 0
+    sampler_seed: int | None = None
     results_file: Path | None = field(default=None)
 
 
@@ -96,149 +86,140 @@ def run_sweep(
 
     `observers` are told about the sweep's start, each trial and its end (see SweepObserver).
     """
-    space = build_search_space(settings.params, arguments, parser)
-    directions = normalize_directions(settings.direction)
-    grid = _grid(settings.sampler, space)
-    if grid is not None:
-        space = space.with_choices(grid)
-    sampler = build_sampler(settings.sampler, grid)
-    study = open_study(settings.study_name, settings.storage, directions, sampler)
-    custom = get_method(settings.custom_search_space) if settings.custom_search_space else None
-    log.info("Study %s: %s, sampler %s", study.study_name, directions, type(sampler).__name__)
+    try:
+        plan = plan_sweep(settings, arguments, config, parser)
+    except ValueError as exc:
+        raise SweepRefused(first_line(exc)) from exc
+    storage = database_storage(settings.storage, settings.heartbeat_interval, settings.grace_period)
+    study = open_study(
+        settings.study_name, storage, plan.directions, build_sampler(settings.sampler, plan.grid)
+    )
+    if plan.problem is not None:
+        try:
+            check_study_problem(study, plan.problem)
+        except ValueError as exc:
+            raise SweepRefused(first_line(exc)) from exc
+    log.info("Study %s: %s, sampler %s", study.study_name, plan.directions,
+             type(study.sampler).__name__)  # fmt: skip
 
-    outcome = SweepOutcome(study, planned=settings.n_trials)
+    outcome = SweepOutcome(study, planned=_remaining(settings.n_trials, study, plan.grid))
+    session = _Session(settings, plan, study, storage, launch, outcome, config, observers)
     for observer in observers:
         observer.on_sweep_start(study, sweep_dir)
-    while (batch_size := _next_batch_size(settings, outcome, grid)) > 0:
-        _run_batch(study, batch_size, space, launch, outcome, custom, config, observers)
-        _check_failure_rate(settings, outcome)
-    outcome.results_file = write_results(study, sweep_dir, outcome.n_trials, outcome.n_failed)
-    _log_best(study)
-    for observer in observers:
-        observer.on_sweep_end(study, sweep_dir)
+    try:
+        while (batch_size := min(settings.n_jobs, outcome.planned - outcome.n_trials)) > 0:
+            session.run_batch(batch_size)
+            _check_failure_budget(settings, outcome)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(
+            f"stockml: sweep interrupted; its running trials are marked FAIL in study "
+            f"{study.study_name!r}. Run the same command to resume it."
+        ) from None
+    finally:
+        outcome.results_file = write_results(study, sweep_dir, outcome.n_trials, outcome.n_failed)
+        for observer in observers:
+            observer.on_sweep_end(study, sweep_dir)
+    log_best(study)
     return outcome
 
 
-def _grid(sampler: Mapping[str, Any], space: SearchSpace) -> GridSpace | None:
-    """The grid a grid sampler walks: its configured `search_space`, else the sweep params."""
-    if not is_grid(sampler):
-        return None
-    configured = sampler.get("search_space")
-    return {str(k): list(v) for k, v in configured.items()} if configured else space.grid()
+def _remaining(n_trials: int, study: optuna.Study, grid: GridSpace | None) -> int:
+    """This sweep's trials: `n_trials`, fewer when a grid has fewer unvisited points."""
+    if grid is None:
+        return n_trials
+    finished = study.get_trials(deepcopy=False, states=FINISHED)
+    return min(n_trials, grid_size(grid) - len(grid_points((t.params for t in finished), grid)))
 
 
-def _next_batch_size(settings: SweepSettings, outcome: SweepOutcome, grid: GridSpace | None) -> int:
-    remaining = settings.n_trials - outcome.n_trials
-    if grid is not None and remaining > 0:
-        finished = outcome.study.get_trials(deepcopy=False, states=FINISHED)
-        visited = grid_points((t.params for t in finished), grid)
-        remaining = min(remaining, grid_size(grid) - len(visited))
-    return min(settings.n_jobs, remaining)
+@dataclass
+class _Session:
+    """One sweep's state while it asks, launches and tells."""
 
+    settings: SweepSettings
+    plan: SweepPlan
+    study: optuna.Study
+    storage: RDBStorage | None
+    launch: Launch
+    outcome: SweepOutcome
+    config: Any
+    observers: Sequence[SweepObserver]
+    seeded: bool = False
 
-def _run_batch(
-    study: optuna.Study,
-    batch_size: int,
-    space: SearchSpace,
-    launch: Launch,
-    outcome: SweepOutcome,
-    custom: CustomSearchSpace | None,
-    config: Any,
-    observers: Sequence[SweepObserver],
-) -> None:
-    """Ask, launch and tell one batch; every asked trial is told, even when something raises."""
-    trials: list[optuna.Trial] = []
-    try:
-        for _ in range(batch_size):
-            trials.append(study.ask(fixed_distributions=space.distributions))
-            if custom is not None:
-                custom(config, trials[-1])
-        batch = [space.overrides(trial.params) + _extra(observers, trial) for trial in trials]
-        returns = launch(batch, outcome.n_trials)
-    except BaseException:
-        for trial in trials:
-            study.tell(trial, state=TrialState.FAIL)
-        raise
-    outcome.n_trials += len(trials)
-    n_objectives = len(study.directions)
-    for done, (trial, job) in enumerate(zip(trials, returns, strict=True), start=1):
+    def prepare(self, trial: optuna.Trial) -> None:
+        """Suggest every param of a new trial; the session's first trial seeds the sampler.
+
+        The seed comes from the configured seed and the first trial's number (unique in the
+        study), so no two sessions, sequential or concurrent, draw the same points.
+        """
+        if not self.seeded:
+            self.seeded = True
+            seed = session_seed(self.settings.sampler, trial.number)
+            if seed != self.settings.sampler.get("seed"):
+                config = {**self.settings.sampler, "seed": seed}
+                self.study.sampler = build_sampler(config, self.plan.grid)
+            self.outcome.sampler_seed = seed
+            if seed is not None:
+                log.info("sampler seed %s (configured %s, first trial #%d)", seed,
+                         self.settings.sampler.get("seed"), trial.number)  # fmt: skip
+        if self.outcome.sampler_seed is not None:
+            trial.set_user_attr("sampler_seed", self.outcome.sampler_seed)
+        for name, distribution in self.plan.space.distributions.items():
+            suggest(trial, name, distribution)
+        if self.plan.custom is not None:
+            self.plan.custom(self.config, trial)
+
+    def run_batch(self, batch_size: int) -> None:
+        """Ask, launch and tell one batch; every asked trial is told, even when something
+        raises (Ctrl-C included: its trials are told FAIL with `failure: interrupted`)."""
+        trials: list[optuna.Trial] = []
+        try:
+            for _ in range(batch_size):
+                with warnings.catch_warnings():  # the sweep records the heartbeats itself
+                    warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
+                    trials.append(self.study.ask())
+                self.prepare(trials[-1])
+            batch = [self.plan.space.overrides(t.params) + self._extra(t) for t in trials]
+            with heartbeats(self.storage, self.study, trials):
+                returns = self.launch(batch, self.outcome.n_trials)
+        except BaseException as exc:
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else first_line(exc)
+            for trial in trials:
+                trial.set_user_attr("failure", reason)
+                self.study.tell(trial, state=TrialState.FAIL)
+            raise
+        first = self.outcome.n_trials
+        self.outcome.n_trials += len(trials)
+        for done, (trial, job) in enumerate(zip(trials, returns, strict=True), start=1):
+            self._tell(trial, job, f"trial {first + done}/{self.outcome.planned}")
+
+    def _extra(self, trial: optuna.Trial) -> list[str]:
+        return [o for observer in self.observers for o in observer.trial_overrides(trial)]
+
+    def _tell(self, trial: optuna.Trial, job: JobReturn, counter: str) -> None:
         for key, value in trial_links(job).items():
             trial.set_user_attr(key, value)
-        values, failure = _job_values(job, n_objectives)
-        progress = f"trial {outcome.n_trials - len(trials) + done}/{outcome.planned}"
+        values, failure = _job_values(job, len(self.study.directions))
         if failure is None:
-            frozen = study.tell(trial, values)
-            log.info("%s (#%d) %s", progress, trial.number, _progress(study, values))
+            frozen = self.study.tell(trial, values)
+            log.info("%s (#%d) %s", counter, trial.number, progress(self.study, values))
         else:
-            outcome.n_failed += 1
+            self.outcome.n_failed += 1
             trial.set_user_attr("failure", failure)
-            frozen = study.tell(trial, state=TrialState.FAIL)
-            log.warning("%s (#%d) failed: %s (overrides %s)", progress, trial.number, failure,
+            frozen = self.study.tell(trial, state=TrialState.FAIL)
+            log.warning("%s (#%d) failed: %s (overrides %s)", counter, trial.number, failure,
                         job.overrides)  # fmt: skip
-        for observer in observers:
+        for observer in self.observers:
             observer.on_trial_end(frozen, job)
-
-
-def _extra(observers: Sequence[SweepObserver], trial: optuna.Trial) -> list[str]:
-    return [override for observer in observers for override in observer.trial_overrides(trial)]
-
-
-def trial_links(job: JobReturn) -> dict[str, str]:
-    """Where a trial's results are: its run directory and, when tracked, its MLflow run id."""
-    run_dir = trial_run_dir(job)
-    if run_dir is None:
-        return {}
-    links = {"run_dir": str(run_dir)}
-    metrics_file = run_dir / METRICS_FILE
-    if metrics_file.is_file():
-        try:
-            run_id = json.loads(metrics_file.read_text()).get("mlflow_run_id")
-        except (OSError, ValueError):
-            run_id = None
-        if run_id:
-            links["mlflow_run_id"] = str(run_id)
-    return links
-
-
-def trial_run_dir(job: JobReturn) -> Path | None:
-    """The job's run directory: Hydra's `runtime.output_dir` (`job.working_dir` is only that
-    directory with `hydra.job.chdir=true`; stockml keeps the cwd)."""
-    if job.hydra_cfg is None:
-        return None
-    output_dir = OmegaConf.select(job.hydra_cfg, "hydra.runtime.output_dir")
-    return Path(output_dir).resolve() if output_dir else None
-
-
-def _progress(study: optuna.Study, values: list[float]) -> str:
-    """`value=... best=... (trial N)`, or the values and the Pareto front's size."""
-    if len(values) > 1:
-        shown = ", ".join(f"{v:.6g}" for v in values)
-        return f"values=[{shown}] pareto front: {len(study.best_trials)} trial(s)"
-    best = study.best_trial
-    return f"value={values[0]:.6g} best={best.value:.6g} (trial {best.number})"
-
-
-def _log_best(study: optuna.Study) -> None:
-    """The study's best trial (or Pareto front) as the sweep's last console line."""
-    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        log.warning("study %s has no completed trial", study.study_name)
-        return
-    if len(study.directions) > 1:
-        front = ", ".join(f"#{t.number} {t.values}" for t in study.best_trials)
-        log.info("best of study %s (Pareto front): %s", study.study_name, front)
-        return
-    best = study.best_trial
-    where = best.user_attrs.get("run_dir", "")
-    log.info("best of study %s: trial %d value=%.6g %s %s", study.study_name, best.number,
-             best.value, best.params, where)  # fmt: skip
 
 
 def _job_values(job: JobReturn, n_objectives: int) -> tuple[list[float], str | None]:
     """The objective values a job returned, or why the trial counts as failed."""
     try:
         value = job.return_value  # re-raises the task's exception for a failed job
+    except CompactHydraException as error:  # already a message for the user, e.g. stockml's
+        return [], first_line(error)
     except Exception as error:
-        return [], f"{type(error).__name__}: {error}"
+        return [], f"{type(error).__name__}: {first_line(error)}"
     raw = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
     if len(raw) != n_objectives or not all(isinstance(v, Real) for v in raw):
         return [], f"expected {n_objectives} number(s) from the task function, got {value!r}"
@@ -248,11 +229,17 @@ def _job_values(job: JobReturn, n_objectives: int) -> tuple[list[float], str | N
     return values, None
 
 
-def _check_failure_rate(settings: SweepSettings, outcome: SweepOutcome) -> None:
-    rate = outcome.n_failed / outcome.n_trials
-    if rate > settings.max_failure_rate:
+def _check_failure_budget(settings: SweepSettings, outcome: SweepOutcome) -> None:
+    """Stop once the failures can no longer stay within max_failure_rate × the planned trials.
+
+    The budget is fixed when the sweep starts, so one early failure in a long sweep only
+    spends part of it instead of tripping a rate computed over the few trials run so far.
+    """
+    allowed = math.floor(settings.max_failure_rate * outcome.planned + 1e-9)
+    if outcome.n_failed > allowed:
         raise TooManyFailedTrials(
-            f"{outcome.n_failed} of {outcome.n_trials} trials failed (rate {rate:.2f} > "
-            f"max_failure_rate {settings.max_failure_rate}); stopping the sweep. "
-            f"The failures are logged above and kept in study {outcome.study.study_name!r}."
+            f"stockml: error: {outcome.n_failed} of {outcome.n_trials} trials failed, more than "
+            f"the {allowed} that max_failure_rate={settings.max_failure_rate} allows for "
+            f"{outcome.planned} trials; stopped the sweep (failures are logged above and kept "
+            f"in study {outcome.study.study_name!r})"
         )

@@ -9,17 +9,21 @@ A model config declares its space once, next to its defaults::
 
 Grid search needs finite values, so continuous ranges are discretised into `grid_points`
 values (log-spaced when `log: true`); random search samples the same ranges with SciPy
-distributions; Bayesian search asks Optuna for them. The bounds mean the same in all three.
+distributions; Bayesian search and the Hydra Optuna sweeper (`hparams_search=...`) sample the
+same Optuna distributions. The bounds mean the same in all of them. A selection config may
+declare `search_space` too (`k`), read the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
 
 from stockml.messages import InputError
 
@@ -54,6 +58,8 @@ class ParamSpec:
 
     def distribution(self) -> Any:
         """A SciPy distribution (or a list) for sklearn's ParameterSampler."""
+        from scipy import stats  # imported here: only random search needs SciPy
+
         if self.kind == "categorical":
             return list(self.choices)
         if self.step is not None:
@@ -67,16 +73,61 @@ class ParamSpec:
             return stats.loguniform(self.low, self.high)
         return stats.uniform(self.low, self.high - self.low)
 
-    def suggest(self, trial: Any) -> Any:
-        """Ask an Optuna trial for this parameter."""
+    def optuna_distribution(self) -> BaseDistribution:
+        """The Optuna distribution of this parameter: what Bayesian search and sweeps sample."""
+        # Imported here: grid and random search, and every untuned run, never need Optuna.
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
         if self.kind == "categorical":
-            return trial.suggest_categorical(self.name, list(self.choices))
+            return CategoricalDistribution(list(self.choices))
+        assert self.low is not None and self.high is not None
         if self.kind == "int":
             step = int(self.step) if self.step is not None else 1
-            return trial.suggest_int(
-                self.name, int(self.low), int(self.high), step=step, log=self.log
-            )
-        return trial.suggest_float(self.name, self.low, self.high, step=self.step, log=self.log)
+            return IntDistribution(int(self.low), int(self.high), log=self.log, step=step)
+        return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
+
+    def suggest(self, trial: Any) -> Any:
+        """Ask an Optuna trial for this parameter."""
+        return suggest(trial, self.name, self.optuna_distribution())
+
+
+def suggest(trial: Any, name: str, distribution: BaseDistribution) -> Any:
+    """`trial.suggest_*` for a distribution object, through Optuna's public API."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, list(distribution.choices))
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(
+            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+        )
+    if isinstance(distribution, FloatDistribution):
+        return trial.suggest_float(
+            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+        )
+    raise TypeError(f"no suggest method for {type(distribution).__name__} ({name})")
+
+
+# Config nodes that may declare a `search_space`, and the Pipeline step each one configures.
+SPACE_OWNERS: dict[str, str] = {"selection": "selector", "model": "model"}
+
+
+def declared_space(cfg: Any) -> dict[str, ParamSpec]:
+    """Every parameter the composed config declares, by config key (`model.alpha`), each
+    spec named for the Pipeline (`model__alpha`): the one space inner search and sweeps read."""
+    from omegaconf import OmegaConf
+
+    space: dict[str, ParamSpec] = {}
+    for node, step in SPACE_OWNERS.items():
+        declared = OmegaConf.select(cfg, f"{node}.search_space", default=None)
+        plain = OmegaConf.to_container(declared, resolve=True) if declared else None
+        for spec in parse_space(plain, prefix=f"{step}__"):  # type: ignore[arg-type]
+            space[f"{node}.{spec.name.removeprefix(f'{step}__')}"] = spec
+    return space
 
 
 def parse_space(space: Mapping[str, Mapping[str, Any]] | None, prefix: str = "") -> list[ParamSpec]:

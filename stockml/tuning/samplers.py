@@ -3,15 +3,15 @@
 The configs only name their `_target_` as a string, so Hydra can register them at plugin
 scan time without importing Optuna for every stockml command. Defaults mirror Optuna's;
 options Optuna deprecated stay as `None` (Optuna's default) so upstream configs still compose.
-A `seed` of `None` is the plugin's default, as upstream, because a fixed seed makes a resumed
-study repeat the random start-up trials of the run before it. stockml's own hparams_search
-presets still set `seed: ${seed}`: a sweep that reproduces from its config snapshot is worth
-more to a researcher than fresh start-up trials on resume (set `hydra.sweeper.sampler.seed`
-per resumed session to get those).
+A `seed` of `None` is the plugin's default, as upstream. A configured seed is not used as it
+is: each sweep session seeds its sampler from it and the number of its first trial in the
+study (`session_seed`), so a resumed sweep, or a second process on the same study, never
+replays the points already run, while the same config and study history give the same seeds.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from stockml.tuning.search_space import GridSpace
 
 GRID_TARGETS = frozenset({"optuna.samplers.GridSampler", "optuna.samplers._grid.GridSampler"})
+# QMC keeps one low-discrepancy sequence per seed and counts its draws in the study, so it
+# never repeats a point with its configured seed; a new seed per session would restart it.
+FIXED_SEED_TARGETS = frozenset({"optuna.samplers.QMCSampler", "optuna.samplers._qmc.QMCSampler"})
 
 
 @dataclass
@@ -124,19 +127,32 @@ def is_grid(sampler_config: Mapping[str, Any]) -> bool:
     return sampler_config.get("_target_") in GRID_TARGETS
 
 
+def session_seed(sampler_config: Mapping[str, Any], first_trial: int) -> int | None:
+    """The seed of a sweep session whose first trial has number `first_trial` in its study.
+
+    Trial numbers are unique within a study, also across processes sharing it, so two
+    sessions never get the same seed; `None` (no configured seed) stays unseeded.
+    """
+    seed = sampler_config.get("seed")
+    if seed is None or sampler_config.get("_target_") in FIXED_SEED_TARGETS:
+        return seed
+    digest = hashlib.sha256(f"{seed}:{first_trial}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
 def build_sampler(sampler_config: Mapping[str, Any], grid: GridSpace | None) -> BaseSampler:
     """Instantiate the sampler; a grid sampler walks `grid` (its own `search_space` ignored)."""
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
+    options = OmegaConf.to_container(OmegaConf.create(dict(sampler_config)), resolve=True)
+    assert isinstance(options, dict)
     if not is_grid(sampler_config):
-        return instantiate(sampler_config)
+        return instantiate(options)
     if grid is None:
         raise ValueError("the grid sampler needs a grid")
     from stockml.tuning.optuna_grid import AskTellGridSampler
 
-    options = OmegaConf.to_container(OmegaConf.create(sampler_config), resolve=True)
-    assert isinstance(options, dict)
     options.pop("_target_")
     options.pop("search_space", None)
     return AskTellGridSampler(grid, **options)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,8 @@ class SearchSpace:
     distributions: dict[str, BaseDistribution]
     fixed: tuple[str, ...]
     choice_strings: dict[str, tuple[str, ...]]
+    ranges: tuple[str, ...] = ()  # overrides written as range(...), whose end is excluded
+    declared: tuple[str, ...] = ()  # names taken from the config's declared search_space
 
     def overrides(self, params: Mapping[str, Any]) -> list[str]:
         """The job's override list for a trial's params (those of a custom search space too)."""
@@ -70,7 +72,7 @@ class SearchSpace:
             for name, values in grid.items()
             if name not in self.distributions
         }
-        return SearchSpace({**self.distributions, **extra}, self.fixed, self.choice_strings)
+        return replace(self, distributions={**self.distributions, **extra})
 
     def _render(self, name: str, value: Any) -> str:
         strings = self.choice_strings.get(name)
@@ -109,8 +111,14 @@ def build_search_space(
     params: Mapping[str, str] | None,
     arguments: Sequence[str],
     parser: OverridesParser | None = None,
+    declared: Mapping[str, BaseDistribution] | None = None,
 ) -> SearchSpace:
-    """Combine the `params` config with command-line overrides (the command line wins)."""
+    """Combine the `params` config with command-line overrides (the command line wins).
+
+    `declared` (the config's own `search_space`, by config key) fills in every key that
+    neither sets, unless the config group holding it is swept (its space would differ per
+    option) or the key is fixed on the command line.
+    """
     lines = [f"{key}={value}" for key, value in (params or {}).items()]
     lines.extend(arguments)
     parser = parser or OverridesParser.create()
@@ -128,6 +136,7 @@ def build_search_space(
     distributions: dict[str, BaseDistribution] = {}
     choice_strings: dict[str, tuple[str, ...]] = {}
     fixed: list[str] = []
+    ranges: list[str] = []
     for override in by_key.values():
         if not override.is_sweep_override():
             assert override.input_line is not None
@@ -137,7 +146,16 @@ def build_search_space(
         distributions[name] = to_distribution(override)
         if override.is_choice_sweep():
             choice_strings[name] = _choices(override)[1]
-    return SearchSpace(distributions, tuple(fixed), choice_strings)
+        if isinstance(override.value(), RangeSweep):
+            ranges.append(override.input_line or name)
+    swept_groups = {key for key, o in by_key.items() if o.is_sweep_override()}
+    added = [
+        key
+        for key in declared or {}
+        if key not in by_key and not any(key.startswith(f"{group}.") for group in swept_groups)
+    ]
+    distributions.update({key: (declared or {})[key] for key in added})
+    return SearchSpace(distributions, tuple(fixed), choice_strings, tuple(ranges), tuple(added))
 
 
 def to_distribution(override: Override) -> BaseDistribution:

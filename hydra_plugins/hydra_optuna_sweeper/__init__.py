@@ -1,0 +1,1 @@
+"""The upstream plugin's class path, answered by stockml's sweeper (see optuna_sweeper.py)."""
