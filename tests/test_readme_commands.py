@@ -34,7 +34,7 @@ def readme_commands(text: str) -> list[list[str]]:
     as bash passes them except for `$HOME`, which the test fills in."""
     commands = []
     for block in BASH_BLOCK.findall(text):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # join continued lines
             for part in line.split("&&"):
                 tokens = shlex.split(part, comments=True)
                 if tokens[:3] == ["python", "-m", "stockml"]:
