@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from stockml.data.schema import panel_dates
+from stockml.data.schema import format_stamp, panel_dates
 from stockml.messages import InputError
 from stockml.validation import METRIC_NAMES, regression_metrics
 
@@ -55,7 +55,7 @@ class CrossValidationResult:
 
 def _date_range(index: pd.Index) -> tuple[str, str]:
     dates = panel_dates(pd.DataFrame(index=index))
-    return str(dates.min().date()), str(dates.max().date())
+    return format_stamp(dates.min()), format_stamp(dates.max())
 
 
 def iter_folds(

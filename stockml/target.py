@@ -1,7 +1,8 @@
 """Labels and the modelling frame: what the models predict, and the rows they may learn from.
 
 The label is the forward log return ``log(close[t + h] / close[t])`` of each ticker, where
-``t + h`` is ``h`` dates ahead on the panel's own calendar (the union of all tickers' dates).
+``t + h`` is ``h`` bars ahead on the panel's own calendar (the union of all tickers' dates, or
+timestamps for intraday bars, so an hourly horizon of 2 at 15:30 ends at 10:30 next morning).
 A row dated ``t`` holds only what was known at the close of ``t``. Rows whose ``t + h`` bar
 is missing (the last ``h`` dates, or a gap in that ticker's history) have no label; they are
 NaN and dropped, never filled, because any fill invents a return that never happened.
@@ -33,8 +34,7 @@ def forward_log_return(panel: pd.DataFrame, horizon: int = 1) -> pd.Series:
     """
     if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
         raise InputError(
-            f"forward_log_return: horizon must be an integer >= 1 (trading days ahead), "
-            f"got {horizon!r}"
+            f"forward_log_return: horizon must be an integer >= 1 (bars ahead), got {horizon!r}"
         )
     close = panel["close"].unstack(TICKER_LEVEL)  # rows: every date of the panel
     labels = np.log(close.shift(-int(horizon)) / close)

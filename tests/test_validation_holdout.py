@@ -91,3 +91,13 @@ def test_misaligned_labels_are_refused() -> None:
     X, y = _dataset(2, 20, 1)
     with pytest.raises(ValueError, match="y must have X's index"):
         split_holdout(X, y.iloc[::-1])
+
+
+def test_a_frame_without_dates_is_refused_not_cut_by_row() -> None:
+    X, y = _dataset(3, 30, horizon=1)
+    flat_X, flat_y = X.reset_index(drop=True), y.reset_index(drop=True)
+    with pytest.raises(ValueError, match=r"^split_holdout: X has no 'date' index level"):
+        split_holdout(flat_X, flat_y, fraction=0.2)
+    by_time = X.reset_index(level="ticker")  # a DatetimeIndex still carries the dates
+    X_dev, _, X_hold, _ = split_holdout(by_time, y.set_axis(by_time.index), fraction=0.2)
+    assert X_dev.index.max() < X_hold.index.min()

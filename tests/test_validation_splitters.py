@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_validate
+from sklearn.model_selection import (
+    GridSearchCV,
+    RandomizedSearchCV,
+    cross_val_score,
+    cross_validate,
+)
 
 from stockml.data.synthetic import synthetic_panel
 from stockml.target import forward_log_return, make_dataset
@@ -196,7 +202,7 @@ def test_purged_kfold_is_leak_free(
         event("refused")
         needed = int(str(error).split("needs at least ")[1].split()[0])
         assert needed > n_dates
-        list(splitter.split(np.zeros((needed, 1))))  # the advertised count is enough
+        list(splitter.split(np.zeros((needed, 1)), groups=np.arange(needed)))  # enough
         return
     assert set().union(*(test for _, test in folds)) == set(range(n_dates))
     blocks = [sorted(test) for _, test in folds]
@@ -206,7 +212,7 @@ def test_purged_kfold_is_leak_free(
 
 
 def test_purged_kfold_reports_the_exact_minimum() -> None:
-    splitter = PurgedKFold(n_splits=3, horizon=1)
+    splitter = PurgedKFold(n_splits=3, horizon=1, rows_are_dates=True)
     with pytest.raises(ValueError, match="needs at least 4 dates but the data has 3"):
         list(splitter.split(np.zeros((3, 1))))
     assert len(list(splitter.split(np.zeros((4, 1))))) == 3
@@ -222,9 +228,34 @@ def test_dates_come_from_groups_when_x_has_no_date_level() -> None:
     np.testing.assert_array_equal(np.sort(groups[splits[-1][1]]), np.repeat([8, 9], 3))
 
 
-def test_each_row_is_a_date_without_date_level_or_groups() -> None:
-    splits = list(WalkForwardSplit(n_splits=2, train_size=3, test_size=2, gap=1).split(range(9)))
+def test_each_row_is_a_date_only_when_stated() -> None:
+    splitter = WalkForwardSplit(n_splits=2, train_size=3, test_size=2, gap=1, rows_are_dates=True)
+    splits = list(splitter.split(range(9)))
     assert [(list(a), list(b)) for a, b in splits] == [([1, 2, 3], [5, 6]), ([3, 4, 5], [7, 8])]
+
+
+@pytest.mark.parametrize("cls", [ExpandingWindowSplit, WalkForwardSplit, PurgedKFold])
+def test_a_panel_as_a_bare_array_is_refused_not_split_by_row(
+    cls: type, modelling_frame: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    """Rows of a (date, ticker)-sorted panel taken as dates would share dates across a split."""
+    X, y = modelling_frame
+    with pytest.raises(ValueError, match=r"no 'date' index level and no groups.*rows_are_dates"):
+        next(cls(n_splits=2, horizon=2).split(X.to_numpy(), y.to_numpy()))
+    with pytest.raises(ValueError, match="no 'date' index level"):
+        next(cls(n_splits=2, horizon=2).split(X.reset_index(drop=True)))
+    with pytest.raises(ValueError, match="rows_are_dates must be True or False, got 'yes'"):
+        next(cls(n_splits=2, horizon=2, rows_are_dates="yes").split(X.to_numpy()))
+
+
+def test_a_datetime_index_gives_the_dates(modelling_frame: tuple[pd.DataFrame, pd.Series]) -> None:
+    """A panel indexed by timestamps alone (tickers as a column) still splits on dates."""
+    X, _ = modelling_frame
+    stacked = X.reset_index(level="ticker")
+    stacked.index = pd.DatetimeIndex(stacked.index.get_level_values("date"), name=None)
+    dates = stacked.index
+    for train, test in PurgedKFold(n_splits=3, horizon=2).split(stacked):
+        assert not set(dates[train]) & set(dates[test])
 
 
 @pytest.mark.parametrize("cls", [ExpandingWindowSplit, WalkForwardSplit, PurgedKFold])
@@ -262,7 +293,9 @@ def test_too_few_dates_says_how_many_are_needed() -> None:
 def test_params_are_stored_as_given_and_shown_in_repr() -> None:
     splitter = PurgedKFold(n_splits=3, horizon=2, embargo=1)
     assert splitter.gap is None
-    assert repr(splitter) == "PurgedKFold(embargo=1, gap=None, horizon=2, n_splits=3)"
+    assert repr(splitter) == (
+        "PurgedKFold(embargo=1, gap=None, horizon=2, n_splits=3, rows_are_dates=False)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -287,6 +320,7 @@ def test_works_in_sklearn_model_selection(
     X, y = modelling_frame
     scores = cross_validate(Ridge(), X, y, cv=splitter, scoring=make_metric_scorer("ic"))
     assert len(scores["test_score"]) == splitter.get_n_splits()
+    assert len(cross_val_score(Ridge(), X, y, cv=splitter)) == splitter.get_n_splits()
     grid = GridSearchCV(
         Ridge(), {"alpha": [0.1, 10.0]}, cv=splitter, scoring=make_metric_scorer("mse")
     ).fit(X, y)
@@ -295,3 +329,12 @@ def test_works_in_sklearn_model_selection(
         Ridge(), {"alpha": [0.1, 1.0, 10.0]}, n_iter=2, cv=splitter, random_state=0
     ).fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 2
+
+
+@pytest.mark.parametrize("splitter", SPLITTERS, ids=repr)
+def test_get_params_set_params_and_clone(splitter: Any) -> None:
+    params = splitter.get_params()
+    assert params["horizon"] == 2 and params["rows_are_dates"] is False
+    copy = clone(splitter).set_params(rows_are_dates=True)
+    assert copy.get_params() == {**params, "rows_are_dates": True}
+    assert splitter.rows_are_dates is False

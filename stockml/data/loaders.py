@@ -17,7 +17,14 @@ import pandas as pd
 from stockml.data.adjust import adjust_prices, adjustment_warning, cumulate_splits
 from stockml.data.files import SourceFile, discover, read_raw
 from stockml.data.parse import Table, parse_table
-from stockml.data.schema import DATE_LEVEL, PRICE_COLUMNS, TICKER_LEVEL, DataValidationError
+from stockml.data.schema import (
+    DATE_LEVEL,
+    PRICE_COLUMNS,
+    TICKER_LEVEL,
+    DataValidationError,
+    format_stamp,
+)
+from stockml.data.timestamps import check_timezone, settle_bar_times
 from stockml.data.validate import (
     check_duplicates,
     check_missing_policy,
@@ -63,6 +70,7 @@ def load_files(
     ticker_column: str = "ticker",
     date_column: str = "date",
     date_format: str | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """A panel from a CSV/Parquet file or a directory of them.
 
@@ -70,7 +78,10 @@ def load_files(
     named after the file (``aapl.csv.gz`` is AAPL). ``file_format`` ("csv" or "parquet")
     overrides the suffix and, for a directory, restricts which files are read.
     ``date_format`` is a strftime pattern (``%d/%m/%Y``) for dates no known format reads.
+    ``timezone`` converts timestamps written with a UTC offset to that zone's clock (see
+    `stockml.data.timestamps`); without it each keeps its own local time.
     """
+    check_timezone(timezone)
     sources = discover(path, file_format)
     label = str(Path(path).expanduser())
     return _load(
@@ -84,6 +95,7 @@ def load_files(
         ticker_column,
         date_column,
         date_format,
+        timezone,
     )
 
 
@@ -98,6 +110,7 @@ def _load(
     ticker_column: str,
     date_column: str,
     date_format: str | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     check_missing_policy(missing)
     wanted = _ticker_list(tickers)
@@ -116,10 +129,14 @@ def _load(
                 adjust,
                 wanted,
                 date_format,
+                timezone,
             )
         ]
 
     tables = _select(_read_wanted(sources, wanted, read), wanted, label)
+    tables, note = settle_bar_times(tables, label, timezone)
+    if note is not None:
+        _report(note)
     repairs = []
     kept = []
     for table in tables:
@@ -181,9 +198,16 @@ def _date_bounds(
 ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     first = None if start is None else pd.Timestamp(start)
     last = None if end is None else pd.Timestamp(end)
-    if first is not None and last is not None and first > last:
-        raise InputError(f"start {first:%Y-%m-%d} is after end {last:%Y-%m-%d}")
-    return first, last
+    if first is not None and last is not None and first > last + _whole_day(last):
+        raise InputError(f"start {format_stamp(first)} is after end {format_stamp(last)}")
+    return first, None if last is None else last + _whole_day(last)
+
+
+def _whole_day(end: pd.Timestamp) -> pd.Timedelta:
+    """An end given as a date (midnight) takes in every intraday bar of that day."""
+    if end != end.normalize():
+        return pd.Timedelta(0)
+    return pd.Timedelta(days=1) - pd.Timedelta(1, "us")
 
 
 def _select(tables: list[Table], wanted: list[str] | None, label: str) -> list[Table]:

@@ -7,13 +7,15 @@ always parses the same way, and a file that fits no rule is an error rather than
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from stockml.data.hints import date_column_hint, date_format_hint, hidden_ticker_column
-from stockml.data.schema import PRICE_COLUMNS, DataValidationError
+from stockml.data.schema import PRICE_COLUMNS, DataValidationError, format_stamp
+from stockml.data.timestamps import split_offsets
 
 ADJUSTED_CLOSE = "adj_close"
 _ADJUSTED_ALIASES = ("adjclose", "adjustedclose")
@@ -30,24 +32,26 @@ DATE_UNIT = "datetime64[us]"
 class Table:
     """One ticker's rows from one source file.
 
-    ``frame`` has a ``date`` column, the price columns and, when present, ``adj_close``. Its
-    index is the 1-based data row number in the source, kept so later checks can point at
-    the offending row.
+    ``frame`` has a ``date`` column (tz-naive local timestamps), the price columns and, when
+    present, ``adj_close``. Its index is the 1-based data row number in the source, kept so
+    later checks can point at the offending row. ``offsets`` are the distinct UTC offsets or
+    zones the source's timestamps were written with, for the one line that reports them.
     """
 
     source: str
     ticker: str
     frame: pd.DataFrame
+    offsets: tuple[str, ...] = ()
 
     def where(self, row: int | None = None) -> str:
         """The prefix every message about this table starts with."""
         prefix = f"{self.source}: ticker {self.ticker}"
         if row is None:
             return prefix
-        return f"{prefix}, row {row} ({self.frame.at[row, 'date']:%Y-%m-%d})"
+        return f"{prefix}, row {row} ({format_stamp(self.frame.at[row, 'date'])})"
 
     def replace(self, frame: pd.DataFrame) -> Table:
-        return Table(self.source, self.ticker, frame)
+        return dataclasses.replace(self, frame=frame)
 
 
 def normalize_name(name: str) -> str:
@@ -68,28 +72,39 @@ def _column_map(columns: pd.Index, source: str) -> dict[str, str]:
     return mapping
 
 
-def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
-    """The dates as tz-naive midnights, NaT where a value fits none of the known formats.
+def parse_dates(
+    values: pd.Series, date_format: str | None = None, timezone: str | None = None
+) -> tuple[pd.Series, tuple[str, ...]]:
+    """Tz-naive local timestamps (NaT where a value fits no known format) and the distinct
+    UTC offsets or zones the values carried.
 
     A column is read in one format only, the one that fits the most values (the earlier on a
     tie), so a stray bad cell shows up as NaT instead of switching the whole file's reading.
-    ``date_format`` (a strftime pattern, ``data.date_format``) replaces the known formats.
+    ``date_format`` (a strftime pattern, ``data.date_format``) replaces the known formats; it
+    reads the clock part, since a trailing UTC offset is split off first (a ``%z`` in it is
+    ignored). A timestamp with a UTC offset keeps its local clock time unless ``timezone``
+    asks for a conversion (the rules are in `stockml.data.timestamps`).
     """
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = values.astype(str).str.strip()
-        parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
-        for candidate in DATE_FORMATS if date_format is None else (date_format,):
-            try:
-                attempt = pd.to_datetime(text, format=candidate, errors="coerce")
-            except (ValueError, TypeError):  # e.g. mixed time zones within one column
-                continue
-            if attempt.notna().sum() > parsed.notna().sum():
-                parsed = attempt
-    if parsed.dt.tz is not None:
-        parsed = parsed.dt.tz_localize(None)  # keep the exchange-local calendar day
-    return parsed.dt.normalize().astype(DATE_UNIT)
+        if values.dt.tz is None:
+            return values.astype(DATE_UNIT), ()
+        zone = (str(values.dt.tz),)
+        aware = values if timezone is None else values.dt.tz_convert(timezone)
+        return aware.dt.tz_localize(None).astype(DATE_UNIT), zone
+    text = values.astype(str).str.strip()
+    local, offsets = split_offsets(text)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype=DATE_UNIT)
+    candidates = DATE_FORMATS if date_format is None else (date_format.replace("%z", "").strip(),)
+    for candidate in candidates:
+        attempt = pd.to_datetime(local, format=candidate, errors="coerce")
+        if attempt.notna().sum() > parsed.notna().sum():
+            parsed = attempt
+    written = offsets.notna()
+    if timezone is not None and written.any():
+        instants = pd.to_datetime(text[written], format="ISO8601", utc=True, errors="coerce")
+        parsed = parsed.astype(DATE_UNIT)
+        parsed[written] = instants.dt.tz_convert(timezone).dt.tz_localize(None).astype(DATE_UNIT)
+    return parsed.astype(DATE_UNIT), tuple(sorted(offsets[written].unique()))
 
 
 def _value_columns(mapping: dict[str, str], with_adjusted: bool) -> dict[str, str]:
@@ -115,7 +130,7 @@ def _split_ratios(
     if negative.any():
         row = _first_bad(negative)
         raise DataValidationError(
-            f"{where}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): column {headers[SPLIT]} "
+            f"{where}, row {row} ({format_stamp(frame.at[row, 'date'])}): column {headers[SPLIT]} "
             f"has negative split ratio {values[row]}"
         )
     return values.replace(0.0, 1.0).fillna(1.0)
@@ -124,7 +139,10 @@ def _split_ratios(
 def _date_formats_text(date_format: str | None) -> str:
     if date_format is not None:
         return f"does not match data.date_format {date_format!r}"
-    return "is not a date in a known format (ISO, %m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+    return (
+        "is not a date in a known format (ISO 8601 with optional time and UTC offset, "
+        "%m/%d/%Y, %d.%m.%Y, %Y%m%d)"
+    )
 
 
 def _refuse_hidden_tickers(
@@ -173,6 +191,7 @@ def parse_table(
     with_adjusted: bool,
     tickers: list[str] | None = None,
     date_format: str | None = None,
+    timezone: str | None = None,
 ) -> list[Table]:
     """Split ``raw`` into typed per-ticker tables.
 
@@ -211,7 +230,7 @@ def parse_table(
     if date_values.isna().any():
         row = _first_bad(date_values.isna())
         raise DataValidationError(f"{source}: {owner}, row {row}: column {date_header} is empty")
-    dates = parse_dates(date_values, date_format)
+    dates, offsets = parse_dates(date_values, date_format, timezone)
     if dates.isna().any():
         row = _first_bad(dates.isna())
         raise DataValidationError(
@@ -228,7 +247,7 @@ def parse_table(
         row = _first_bad(bad.any(axis=1))
         name = bad.columns[bad.loc[row].to_numpy()][0]
         raise DataValidationError(
-            f"{source}: {owner}, row {row} ({frame.at[row, 'date']:%Y-%m-%d}): "
+            f"{source}: {owner}, row {row} ({format_stamp(frame.at[row, 'date'])}): "
             f"column {value_columns[name]} has non-numeric value {text.at[row, name]!r}"
         )
     if SPLIT in numbers.columns:
@@ -236,11 +255,14 @@ def parse_table(
     frame = pd.concat([frame, numbers], axis=1)
 
     if ticker_key not in mapping:
-        return [Table(source, default_ticker, frame)]
+        return [Table(source, default_ticker, frame, offsets)]
     names = _tickers_of(raw[mapping[ticker_key]]).set_axis(rows)
     blank = raw[mapping[ticker_key]].isna().set_axis(rows) | (names == "")
     if blank.any():
         row = _first_bad(blank)
         raise DataValidationError(f"{source}, row {row}: column {ticker_column} is empty")
-    parsed = [Table(source, str(ticker), part) for ticker, part in frame.groupby(names, sort=True)]
+    parsed = [
+        Table(source, str(ticker), part, offsets)
+        for ticker, part in frame.groupby(names, sort=True)
+    ]
     return parsed + unparsed

@@ -1,7 +1,9 @@
 """Seeded synthetic OHLCV panels: geometric Brownian motion with an optional weak signal.
 
 Real data is small and has a fixed signal-to-noise ratio; scale tests, property tests and the
-leakage canary need panels of any size whose true predictability is known in advance.
+leakage canary need panels of any size whose true predictability is known in advance. Daily
+or intraday: intraday bars cover a US-style 09:30-16:00 session on business days only, so the
+overnight and weekend gaps that real intraday data has are there too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import pandas as pd
 from stockml.data.schema import PRICE_COLUMNS, make_panel_index
 from stockml.messages import InputError
 
+SESSION_OPEN = pd.Timedelta(hours=9, minutes=30)
+SESSION_CLOSE = pd.Timedelta(hours=16)
+
 
 def synthetic_panel(
     n_tickers: int = 5,
@@ -21,25 +26,37 @@ def synthetic_panel(
     volatility: float = 0.02,
     drift: float = 0.0002,
     start: str = "2000-01-03",
+    freq: str = "1D",
 ) -> pd.DataFrame:
     """A GBM panel of ``n_tickers`` x ``n_days`` business days.
 
-    ``signal`` is the AR(1) coefficient of daily log returns: 0 gives a pure random walk (no
-    model may beat the zero forecast out of sample), a small positive value such as 0.05
+    ``signal`` is the AR(1) coefficient of bar-to-bar log returns: 0 gives a pure random walk
+    (no model may beat the zero forecast out of sample), a small positive value such as 0.05
     gives a weak, genuinely predictable momentum that models should find.
+
+    ``freq`` is "1D" for one bar per day, or an intraday interval ("1h", "30min", "5min"):
+    each day then holds the bars starting every ``freq`` from 09:30 to before 16:00 (seven
+    hourly bars), stamped with their start time. ``volatility`` and ``drift`` stay per day
+    and are scaled to the bar (by the square root of, and by, the bars per day), so a daily
+    and an hourly panel describe the same market.
     """
+    bar_offsets = _bar_offsets(freq)
     if n_tickers < 1 or n_days < 2:
         raise InputError(
             f"synthetic_panel needs n_tickers >= 1 and n_days >= 2, got {n_tickers}, {n_days}"
         )
     if not -1.0 < signal < 1.0:
         raise InputError(f"synthetic_panel: signal must lie in (-1, 1), got {signal}")
+    per_day = len(bar_offsets)
+    n_bars = n_days * per_day
+    volatility /= np.sqrt(per_day)
+    drift /= per_day
     rng = np.random.default_rng(seed)
-    shocks = rng.normal(0.0, volatility, size=(n_tickers, n_days))
+    shocks = rng.normal(0.0, volatility, size=(n_tickers, n_bars))
     returns = np.empty_like(shocks)
     returns[:, 0] = shocks[:, 0]
-    for day in range(1, n_days):  # AR(1) recursion runs over days, vectorised over tickers
-        returns[:, day] = signal * returns[:, day - 1] + shocks[:, day]
+    for bar in range(1, n_bars):  # AR(1) recursion runs over bars, vectorised over tickers
+        returns[:, bar] = signal * returns[:, bar - 1] + shocks[:, bar]
     returns += drift
     start_price = rng.uniform(20.0, 200.0, size=(n_tickers, 1))
     close = start_price * np.exp(np.cumsum(returns, axis=1))
@@ -51,7 +68,8 @@ def synthetic_panel(
     low = body_low * np.exp(-np.abs(rng.normal(0.0, volatility / 2, size=close.shape)))
     volume = np.round(rng.lognormal(mean=13.0, sigma=0.4, size=close.shape))
 
-    dates = pd.bdate_range(start=start, periods=n_days, name="date")
+    days = pd.bdate_range(start=start, periods=n_days, name="date")
+    dates = (days.repeat(per_day) + np.tile(bar_offsets, n_days)).as_unit(days.unit)
     tickers = [f"SYN{i:04d}" for i in range(n_tickers)]
     columns = {
         "open": open_,
@@ -62,3 +80,20 @@ def synthetic_panel(
     }
     data = {name: columns[name].reshape(-1).astype(np.float64) for name in PRICE_COLUMNS}
     return pd.DataFrame(data, index=make_panel_index(tickers, dates))
+
+
+def _bar_offsets(freq: str) -> pd.TimedeltaIndex:
+    """Each bar's start within its day: midnight alone for daily bars, else the session grid."""
+    try:
+        step = pd.Timedelta(str(freq))
+    except ValueError:
+        step = None
+    if step == pd.Timedelta(days=1):
+        return pd.TimedeltaIndex([pd.Timedelta(0)])
+    session = SESSION_CLOSE - SESSION_OPEN
+    if step is None or not pd.Timedelta(0) < step <= session:
+        raise InputError(
+            f"synthetic_panel: freq must be '1D' (daily bars) or an interval of at most "
+            f"{session.total_seconds() / 3600:g} hours such as '1h' or '5min', got {freq!r}"
+        )
+    return pd.TimedeltaIndex(SESSION_OPEN + step * np.arange(-(-session // step)))

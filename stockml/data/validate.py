@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from stockml.data.parse import ADJUSTED_CLOSE, Table
-from stockml.data.schema import TICKER_LEVEL, DataValidationError
+from stockml.data.schema import TICKER_LEVEL, DataValidationError, format_stamp
 from stockml.messages import InputError
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ def check_duplicates(table: Table) -> None:
         first = dates[rows[0]]
         clash = [int(row) for row in rows if dates[row] == first]
         raise DataValidationError(
-            f"{table.where()}: duplicate date {first:%Y-%m-%d} in rows {', '.join(map(str, clash))}"
+            f"{table.where()}: duplicate date {format_stamp(first)} in rows "
+            f"{', '.join(map(str, clash))}"
         )
 
 

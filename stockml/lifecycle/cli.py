@@ -219,7 +219,8 @@ def predict_main(argv: list[str] | None = None) -> int:
     from hydra.utils import instantiate
 
     from stockml.config import compose_config
-    from stockml.lifecycle.predict import output_format, predict_panel, write_predictions
+    from stockml.data.schema import format_stamp
+    from stockml.lifecycle.predict import output_format, predict_panel, write_csv, write_predictions
     from stockml.lifecycle.scoring import load_scoring_model
 
     parser = _parser("predict", "Forecast every (date, ticker) with complete features.")
@@ -237,12 +238,12 @@ def predict_main(argv: list[str] | None = None) -> int:
     panel = instantiate(compose_config(data_overrides).data, _convert_="all")
     frame = predict_panel(load_scoring_model(model_uri, args.tracking_uri), panel)
     if out is None:
-        frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d", float_format="%.10g")
+        write_csv(frame, sys.stdout)
     else:
         write_predictions(frame, out)
         print(
-            f"{len(frame)} predictions for {frame['date'].min():%Y-%m-%d}.."
-            f"{frame['date'].max():%Y-%m-%d} written to {out}",
+            f"{len(frame)} predictions for {format_stamp(frame['date'].min())}.."
+            f"{format_stamp(frame['date'].max())} written to {out}",
             file=sys.stderr,
         )
     return 0

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from stockml.data.schema import panel_dates
+from stockml.data.schema import format_stamp, panel_dates
 from stockml.features import FeatureBuilder
 from stockml.lifecycle.errors import LifecycleError
 
@@ -60,5 +60,5 @@ def metadata_for(builder: FeatureBuilder, X_dev: Any, horizon: int) -> ModelMeta
         feature_names=[str(name) for name in X_dev.columns],
         warmup_rows=int(builder.warmup_rows),
         horizon=int(horizon),
-        trained_until=f"{panel_dates(X_dev).max():%Y-%m-%d}",
+        trained_until=format_stamp(panel_dates(X_dev).max()),  # the bar, with its time if any
     )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from stockml.data import require_history
-from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL
+from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, stamp_format
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.scoring import ScoringModel
 
@@ -60,4 +61,11 @@ def write_predictions(frame: pd.DataFrame, out: Path) -> None:
     if output_format(out) == "parquet":
         frame.to_parquet(out, index=False)
     else:
-        frame.to_csv(out, index=False, date_format="%Y-%m-%d", float_format="%.10g")
+        write_csv(frame, out)
+
+
+def write_csv(frame: pd.DataFrame, target: Any) -> None:
+    """Predictions as CSV, to a path or an open stream; intraday bars keep their times."""
+    frame.to_csv(
+        target, index=False, date_format=stamp_format(frame[DATE_LEVEL]), float_format="%.10g"
+    )

@@ -15,7 +15,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from sklearn.base import clone
 
-from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, panel_dates
+from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
 from stockml.lifecycle.errors import LifecycleError
 from stockml.pipeline import build_pipeline
 from stockml.target import forward_log_return, make_dataset
@@ -85,7 +85,7 @@ def rolling_retrain(
             train = train & (row_dates >= dates[max(0, position - window)])
         if not train.any():
             raise LifecycleError(
-                f"window {number} from {test_dates[0]:%Y-%m-%d} has no training rows"
+                f"window {number} from {format_stamp(test_dates[0])} has no training rows"
             )
         test = row_dates.isin(test_dates)
         model = clone(template).fit(X[train], y[train])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from stockml.data.schema import panel_dates
+from stockml.data.schema import format_stamp, panel_dates
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.metadata import ModelMetadata
 from stockml.lifecycle.registry import client
@@ -68,7 +68,7 @@ class Comparison:
     @property
     def period(self) -> str:
         dates = panel_dates(pd.DataFrame(index=self.rows))
-        return f"{dates.min():%Y-%m-%d}..{dates.max():%Y-%m-%d}"
+        return f"{format_stamp(dates.min())}..{format_stamp(dates.max())}"
 
 
 def first_unseen_date(panel: pd.DataFrame, trained_until: str, horizon: int) -> pd.Timestamp | None:

@@ -2,7 +2,8 @@
 
 Every tool here reasons in *date positions* (the rank of a row's date among the sorted unique
 dates), because leakage is a property of time, not of row order: two tickers on the same day
-must land on the same side of a split, and a label horizon is counted in trading days.
+must land on the same side of a split, and a label horizon is counted in bars (trading days
+for daily data, intraday bars for intraday data: a date here is a bar's timestamp).
 """
 
 from __future__ import annotations
@@ -47,14 +48,29 @@ def effective_gap(owner: str, gap: Any, horizon: Any) -> int:
     return gap
 
 
-def row_dates(X: Any, groups: Any = None) -> Any:
-    """Each row's date: X's ``date`` index level, else ``groups``, else the row number."""
+def row_dates(owner: str, X: Any, groups: Any = None, rows_are_dates: bool = False) -> Any:
+    """Each row's date: X's ``date`` index level or DatetimeIndex, else ``groups``.
+
+    Only when the caller states ``rows_are_dates=True`` is each row taken as its own date.
+    Guessing that for a bare array would be wrong for any panel (several tickers per date):
+    train and test would share dates and training labels would reach into the test period.
+    """
+    if not isinstance(rows_are_dates, bool):
+        raise ValueError(f"{owner}: rows_are_dates must be True or False, got {rows_are_dates!r}")
     index = getattr(X, "index", None)
     if isinstance(index, pd.Index) and DATE_LEVEL in index.names:
         return index.get_level_values(DATE_LEVEL)
+    if isinstance(index, pd.DatetimeIndex):
+        return index
     if groups is not None:
         return groups
-    return np.arange(len(X))
+    if rows_are_dates:
+        return np.arange(len(X))
+    raise ValueError(
+        f"{owner}: X has no '{DATE_LEVEL}' index level and no groups, so the rows' dates are "
+        "unknown; pass a (ticker, date)-indexed frame, groups=<each row's date>, or "
+        "rows_are_dates=True if every row is a different date"
+    )
 
 
 def date_positions(owner: str, dates: Any) -> tuple[np.ndarray, int]:

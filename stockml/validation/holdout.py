@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from stockml.data.schema import panel_dates
+from stockml.data.schema import DATE_LEVEL, panel_dates
 from stockml.messages import InputError
 from stockml.validation._checks import check_int, date_positions
 
@@ -36,6 +36,12 @@ def split_holdout(
     horizon = check_int(OWNER, "horizon", horizon, 1)
     if not y.index.equals(X.index):
         raise ValueError(f"{OWNER}: y must have X's index, row for row (use make_dataset)")
+    if DATE_LEVEL not in X.index.names and not isinstance(X.index, pd.DatetimeIndex):
+        # Row numbers taken as dates would cut a panel's date in two and purge rows, not dates.
+        raise ValueError(
+            f"{OWNER}: X has no '{DATE_LEVEL}' index level, so the rows' dates are unknown; "
+            "pass the (ticker, date)-indexed frames make_dataset returns"
+        )
     dates = panel_dates(X)
     codes, n_dates = date_positions(OWNER, dates)
     first_hold = _first_holdout_position(dates, n_dates, fraction, start)

@@ -6,8 +6,10 @@ not the rows: every ticker of a date falls on the same side, rows may come in an
 ``gap`` (at least the label horizon) dates are left out between training and test data so no
 training label is realised inside the test period.
 
-Dates are read from X's ``date`` index level when it has one, else from ``groups``, else
-each row is treated as its own date.
+Dates (or intraday timestamps: a horizon and a gap then count bars) are read from X's
+``date`` index level or DatetimeIndex, else from ``groups``. A bare array without groups is
+refused unless ``rows_are_dates=True`` says each row is a different date, because on a panel
+that guess would put one date on both sides of a split.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import BaseCrossValidator
 
 from stockml.messages import InputError
@@ -30,18 +33,23 @@ from stockml.validation._checks import (
 DateSplit = tuple[np.ndarray, np.ndarray]
 
 
-class _DateSplitter(BaseCrossValidator):
-    """Turns a subclass's splits of date positions into splits of rows."""
+class _DateSplitter(BaseCrossValidator, BaseEstimator):
+    """Turns a subclass's splits of date positions into splits of rows.
+
+    BaseEstimator supplies ``get_params``/``set_params`` from the constructor signature, so a
+    splitter can be cloned, logged and tuned like any scikit-learn object.
+    """
 
     # Request ``groups`` under metadata routing: it is the fallback source of dates.
     __metadata_request__split = {"groups": True}  # noqa: RUF012 - sklearn's own convention
 
     n_splits: int
+    rows_are_dates: bool
 
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[DateSplit]:
         """Yield ``(train, test)`` positional row indices, one pair per fold, in date order."""
         owner = type(self).__name__
-        dates = row_dates(X, groups)
+        dates = row_dates(owner, X, groups, self.rows_are_dates)
         if len(dates) != len(X):
             raise ValueError(f"{owner}: groups has {len(dates)} entries but X has {len(X)} rows")
         codes, n_dates = date_positions(owner, dates)
@@ -129,12 +137,14 @@ class ExpandingWindowSplit(_ForwardSplitter):
         gap: int | None = None,
         test_size: int | None = None,
         min_train_size: int | None = None,
+        rows_are_dates: bool = False,
     ) -> None:
         self.n_splits = n_splits
         self.horizon = horizon
         self.gap = gap
         self.test_size = test_size
         self.min_train_size = min_train_size
+        self.rows_are_dates = rows_are_dates
         self._check_params()
 
     def _train_start(self, train_end: int, first_train_end: int, train_dates: int | None) -> int:
@@ -159,12 +169,14 @@ class WalkForwardSplit(_ForwardSplitter):
         test_size: int | None = None,
         horizon: int = 1,
         gap: int | None = None,
+        rows_are_dates: bool = False,
     ) -> None:
         self.n_splits = n_splits
         self.train_size = train_size
         self.test_size = test_size
         self.horizon = horizon
         self.gap = gap
+        self.rows_are_dates = rows_are_dates
         self._check_params()
 
     def _train_start(self, train_end: int, first_train_end: int, train_dates: int | None) -> int:
@@ -182,12 +194,18 @@ class PurgedKFold(_DateSplitter):
     """
 
     def __init__(
-        self, n_splits: int = 5, horizon: int = 1, gap: int | None = None, embargo: int = 0
+        self,
+        n_splits: int = 5,
+        horizon: int = 1,
+        gap: int | None = None,
+        embargo: int = 0,
+        rows_are_dates: bool = False,
     ) -> None:
         self.n_splits = n_splits
         self.horizon = horizon
         self.gap = gap
         self.embargo = embargo
+        self.rows_are_dates = rows_are_dates
         self._check_params()
 
     def _check_params(self) -> tuple[int, int, int]:
