@@ -55,7 +55,7 @@ X, y = make_dataset(features, forward_log_return(panel, horizon=1))
 X_dev, y_dev, X_hold, y_hold = split_holdout(X, y, fraction=0.2, horizon=1)
 model = Pipeline([("scaler", StandardScaler()), ("model", Ridge(alpha=10.0))])
 dates = X_dev.index.get_level_values("date")
-splitter = WalkForwardSplit(n_splits=5, train_size=756, test_size=126, horizon=1)
+splitter = WalkForwardSplit(n_splits=5, horizon=1)  # sizes derived, as conf/cv/walk_forward.yaml
 fold_ics = []
 for train, test in splitter.split(X_dev, y_dev):
     fitted = clone(model).fit(X_dev.iloc[train], y_dev.iloc[train])

@@ -21,7 +21,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from stockml.config import CONFIG_NAME, config_dir
 from stockml.config_checks import check_config
-from stockml.errors import StockmlError, user_error_message
+from stockml.errors import StockmlError, one_line_errors, user_error_message
 from stockml.threads import limit_threads
 from stockml.tracking.identity import RunIdentity, job_identity
 
@@ -131,4 +131,5 @@ def main() -> None:
         module_name, function_name = SUBCOMMANDS[sys.argv[1]].split(":")
         command = getattr(importlib.import_module(module_name), function_name)
         sys.exit(command(sys.argv[2:]))
-    hydra_entry()
+    with one_line_errors():
+        hydra_entry()

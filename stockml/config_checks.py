@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from stockml.config import ConfigError
+from stockml.tracking_uri import check_tracking_uri
 
 
 def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
@@ -55,6 +56,12 @@ def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
             f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
             "would purge too few dates and training labels would overlap the test period"
         )
+    # Imported here: the search module pulls in scikit-learn, which `stockml --cfg job` never needs.
+    from stockml.tuning.inner_search import check_optimizer
+
+    check_optimizer(cfg)
+    if cfg.tracking.enabled:
+        check_tracking_uri(str(cfg.tracking.uri))
 
 
 def _check_rolling_sweep(rolling_start: object, holdout_start: object) -> None:

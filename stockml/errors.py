@@ -2,34 +2,55 @@
 
 Hydra prints a `CompactHydraException` as its message alone (a full traceback only with
 HYDRA_FULL_ERROR=1), and still reports the job as failed to callbacks and sweepers, so wrapping
-known input errors in it gives clean messages without bypassing Hydra's bookkeeping.
+known input errors in it gives clean messages without bypassing Hydra's bookkeeping. Hydra
+frames that message with two lines of its own (the failed job's overrides before, a
+HYDRA_FULL_ERROR hint after); `one_line_errors` drops that frame around our message only.
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr
+from typing import Any, TextIO
 
 from hydra.errors import CompactHydraException, InstantiationException
 from omegaconf.errors import MissingMandatoryValue
 
 from stockml.config import ConfigError
 from stockml.data import DataValidationError
-from stockml.messages import first_line
+from stockml.lifecycle.errors import LifecycleError
+from stockml.messages import InputError, first_line
 
-# Errors caused by the user's data or config, as opposed to bugs in stockml. ValueError stays
-# in: scikit-learn reports bad estimator parameters (model.alpha=-1) with it.
+PREFIX = "stockml: error: "
+
+# Errors caused by the user's data or config, as opposed to bugs in stockml. A plain ValueError
+# is not among them: it may come from a bug, and a bug must show its traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError,
     DataValidationError,
+    InputError,
+    LifecycleError,
     FileNotFoundError,
     MissingMandatoryValue,
-    ValueError,
 )
+
+# What Hydra writes around a failed job's exception (hydra.core.utils.JobReturn.return_value,
+# hydra._internal.utils.run_and_report); test_cli.py fails if an upgrade changes them.
+HYDRA_JOB_FAILED = "Error executing job with overrides"
+HYDRA_HINT = "Set the environment variable HYDRA_FULL_ERROR=1"
 
 
 class StockmlError(CompactHydraException):
-    """A bad config or bad data, reported as `stockml: error: <message>`."""
+    """A bad config or bad data, reported as `stockml: error: <message>`.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"stockml: error: {message}")
+    The prefix is added when printed, not stored: a multirun trial's exception is pickled back
+    from its worker, and re-running `__init__` on a stored prefix would double it.
+    """
+
+    def __str__(self) -> str:
+        return PREFIX + super().__str__()
 
 
 def user_error_message(exc: BaseException) -> str | None:
@@ -39,8 +60,66 @@ def user_error_message(exc: BaseException) -> str | None:
     a splitter refusing its parameters) in a three-line InstantiationException; the cause is
     what the user needs to read.
     """
-    if isinstance(exc, InstantiationException) and isinstance(exc.__cause__, USER_ERRORS):
+    known = user_error_types()
+    if isinstance(exc, InstantiationException) and isinstance(exc.__cause__, known):
         exc = exc.__cause__
-    if not isinstance(exc, USER_ERRORS):
+    if not isinstance(exc, known):
         return None
     return first_line(exc)
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """USER_ERRORS, plus scikit-learn's report of a bad estimator parameter (model.alpha=-1)
+    once scikit-learn is loaded; importing it just to name the class would slow start-up."""
+    validation = sys.modules.get("sklearn.utils._param_validation")
+    if validation is None:
+        return USER_ERRORS
+    return (*USER_ERRORS, validation.InvalidParameterError)
+
+
+class _OneLineStderr:
+    """stderr that holds Hydra's "Error executing job" line until it sees what follows: before
+    our own message it is dropped (with the hint after it); before anything else it is kept."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._held = ""
+        self._after_ours = False
+
+    def write(self, text: str) -> int:
+        if text.startswith(HYDRA_JOB_FAILED):
+            self.release()
+            self._held = text
+        elif text.startswith(PREFIX):
+            self._held, self._after_ours = "", True
+            self._stream.write(text)
+        elif not (self._after_ours and text.strip().startswith(HYDRA_HINT)):
+            self.release()
+            self._after_ours = False
+            self._stream.write(text)
+        return len(text)
+
+    def release(self) -> None:
+        if self._held:
+            self._stream.write(self._held)
+            self._held = ""
+
+    def __getattr__(self, name: str) -> Any:  # fileno, isatty, encoding, flush ...
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Around the Hydra entry point: a StockmlError prints as exactly its own line.
+
+    With HYDRA_FULL_ERROR=1 the user asked for everything, so nothing is filtered.
+    """
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        yield
+        return
+    stream = _OneLineStderr(sys.stderr)
+    try:
+        with redirect_stderr(stream):  # type: ignore[type-var]
+            yield
+    finally:
+        stream.release()

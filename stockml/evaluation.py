@@ -16,6 +16,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from stockml.data.schema import format_stamp, panel_dates
+from stockml.messages import InputError
 from stockml.validation import METRIC_NAMES, regression_metrics
 
 REPORTED_METRICS: tuple[str, ...] = (*METRIC_NAMES, "icir", "rank_icir")
@@ -88,5 +89,5 @@ def cross_validate_pipeline(
 ) -> CrossValidationResult:
     result = CrossValidationResult(folds=list(iter_folds(pipeline, X, y, splitter)))
     if not result.folds:
-        raise ValueError(f"the splitter {splitter!r} produced no folds")
+        raise InputError(f"the splitter {splitter!r} produced no folds")
     return result

@@ -127,9 +127,8 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
     dates = panel_dates(data.X_holdout)
     y_true = data.y_holdout.to_numpy()
     holdout = regression_metrics(y_true, predictions, dates=dates)
-    baselines = baseline_metrics(y_true, data.y_dev.to_numpy(), dates=dates)
-    baselines["last_return"] = regression_metrics(
-        y_true, data.last_return_holdout.to_numpy(), dates=dates
+    baselines = baseline_metrics(
+        y_true, data.y_dev.to_numpy(), dates=dates, last_return=data.last_return_holdout
     )
     timings["scoring_s"] = time.perf_counter() - started
     return ExperimentResult(

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL
+from stockml.messages import InputError
 
 TARGET_NAME = "target"
 
@@ -32,7 +33,7 @@ def forward_log_return(panel: pd.DataFrame, horizon: int = 1) -> pd.Series:
     rather than silently stretching them over more than ``horizon`` dates.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
-        raise ValueError(
+        raise InputError(
             f"forward_log_return: horizon must be an integer >= 1 (bars ahead), got {horizon!r}"
         )
     close = panel["close"].unstack(TICKER_LEVEL)  # rows: every date of the panel

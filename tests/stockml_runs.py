@@ -11,9 +11,15 @@ from pathlib import Path
 FAST = ["features=minimal", "cv.n_splits=3", "cv.train_size=250", "cv.test_size=60"]
 
 
-def run_stockml(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """`python -m stockml *args` in `cwd`, as a user would type it (no HYDRA_FULL_ERROR)."""
-    env = {key: value for key, value in os.environ.items() if key != "HYDRA_FULL_ERROR"}
+def run_stockml(
+    cwd: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m stockml *args` in `cwd`, as a user would type it (no HYDRA_FULL_ERROR unless
+    `env` sets it; `env` adds to the inherited environment)."""
+    env = {
+        **{key: value for key, value in os.environ.items() if key != "HYDRA_FULL_ERROR"},
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "stockml", *args],
         cwd=cwd,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pandas as pd
@@ -84,23 +85,68 @@ def test_tracking_disabled_writes_no_mlflow_store(tmp_path: Path) -> None:
         (["cv.n_splits=1"], "n_splits"),
         (["data.tickers=[ZZZ]"], "ZZZ"),
         (["model.alpha=-1"], "alpha"),
+        (["optimizer=bayesian", "optimizer.n_trials=0"], "optimizer.n_trials must be"),
+        (["optimizer=random", "optimizer.n_trials=-1"], "optimizer.n_trials must be"),
     ],
 )
-def test_bad_input_exits_1_with_one_line_and_no_traceback(
+def test_bad_input_exits_1_with_exactly_one_line(
     tmp_path: Path, overrides: list[str], message: str
 ) -> None:
     completed = run_stockml(tmp_path, *overrides, "tracking.enabled=false", "store.enabled=false")
     assert completed.returncode == 1
-    assert "Traceback" not in completed.stderr
-    # Hydra frames the message with the job's overrides and a HYDRA_FULL_ERROR hint.
-    framing = ("Error executing job with overrides", "Set the environment variable HYDRA_FULL")
-    lines = [
-        line
-        for line in completed.stderr.splitlines()
-        if line.strip() and not line.startswith(framing)
-    ]
+    # Nothing else: no traceback, no "Error executing job ...", no HYDRA_FULL_ERROR hint.
+    lines = completed.stderr.splitlines()
     assert len(lines) == 1, completed.stderr
     assert lines[0].startswith("stockml: error: ") and message in lines[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("uri", ["garbage://x", "http://127.0.0.1:{port}"])
+def test_bad_tracking_store_is_refused_in_one_line_before_data_loads(
+    tmp_path: Path, uri: str
+) -> None:
+    uri = uri.format(port=closed_port())
+    completed = run_stockml(tmp_path, f"tracking.uri={uri}", "store.enabled=false")
+    assert completed.returncode == 1
+    assert completed.stderr.splitlines() == [completed.stderr.strip()], completed.stderr
+    assert completed.stderr.startswith(f"stockml: error: tracking.uri={uri}: ")
+    assert not list(tmp_path.glob("outputs/runs/*/*/metrics.json"))
+
+
+def test_hydra_full_error_still_shows_the_traceback(tmp_path: Path) -> None:
+    completed = run_stockml(
+        tmp_path,
+        "target.horizon=-2",
+        "tracking.enabled=false",
+        "store.enabled=false",
+        env={"HYDRA_FULL_ERROR": "1"},
+    )
+    assert completed.returncode == 1
+    assert "Traceback" in completed.stderr and "Error executing job" in completed.stderr
+    assert "target.horizon must be an integer >= 1" in completed.stderr
+
+
+def test_a_refused_multirun_trial_prints_one_unprefixed_line(tmp_path: Path) -> None:
+    # The joblib launcher pickles each trial's exception back to the parent process.
+    completed = run_stockml(
+        tmp_path,
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "target.horizon=-2,-3",
+        "tracking.enabled=false",
+        "store.enabled=false",
+    )
+    assert completed.returncode == 1
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("stockml: error: target.horizon must be an integer >= 1")
+    assert lines[0].count("stockml: error:") == 1
 
 
 def test_unknown_config_option_lists_the_available_ones(tmp_path: Path) -> None:

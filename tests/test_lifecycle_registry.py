@@ -13,7 +13,6 @@ from stockml_runs import FAST, run_stockml
 
 from stockml.data import load_sample
 from stockml.features import FeatureBuilder
-from stockml.features.history import settled_history_rows
 from stockml.lifecycle.cli import predict_main, promote_main, register_main
 from stockml.lifecycle.promote import beats
 
@@ -95,21 +94,20 @@ def test_register_promote_only_better_and_predict_from_champion(
     )
     predictions = pd.read_csv(workspace / "preds" / "champion.csv", parse_dates=["date"])
     panel = load_sample(tickers=["AAPL", "MSFT"], start="2011-06-01")
-    history = settled_history_rows(FeatureBuilder(preset="minimal"))
-    assert history > 20  # Wilder's RSI remembers its seed far beyond its 20-row warm-up
+    warmup = FeatureBuilder(preset="minimal").warmup_rows
     assert list(predictions.columns) == ["date", "ticker", "prediction"]
     assert not predictions.duplicated(["date", "ticker"]).any()
     for ticker, bars in panel.groupby(level="ticker"):
         dates = bars.index.get_level_values("date")
         got = predictions.loc[predictions["ticker"] == ticker, "date"]
-        assert list(got) == list(dates[history:]), ticker  # last input date in, unsettled out
+        assert list(got) == list(dates[warmup:]), ticker  # last input date in, warm-up out
 
     # From a history starting years later, the champion forecasts what its run forecast.
     (run_dir,) = [p.parent for p in workspace.glob("outputs/runs/*/*/holdout_predictions.csv")]
     recorded = pd.read_csv(run_dir / "holdout_predictions.csv", parse_dates=["date"])
     both = recorded.merge(predictions, on=["date", "ticker"], suffixes=("_run", "_predict"))
     assert len(both) > 100
-    # features agree to 1e-6 (history.RELATIVE_TOLERANCE); a short history was off by ~8%
+    # over a year after the input starts, recursive features have forgotten their seed
     np.testing.assert_allclose(
         both["prediction_predict"], both["prediction_run"], rtol=1e-4, atol=1e-8
     )
@@ -133,8 +131,8 @@ def test_predict_refuses_short_history_naming_rows_needed(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("stockml-predict: error: ticker AAPL has ")
-    history = settled_history_rows(FeatureBuilder(preset="minimal"))
-    assert f"(history {history} rows) needs at least {history + 1}" in err
+    warmup = FeatureBuilder(preset="minimal").warmup_rows
+    assert f"(warm-up {warmup} rows) needs at least {warmup + 1}" in err
     assert len(err.strip().splitlines()) == 1
     assert not (workspace / "short.parquet").exists()
 

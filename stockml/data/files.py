@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from stockml.data.schema import DataValidationError
-from stockml.messages import first_line
+from stockml.messages import InputError, first_line
 
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "csv": (".csv", ".csv.gz"),
@@ -67,7 +67,7 @@ def discover(path: str | Path, file_format: str | None = None) -> list[SourceFil
     is not mistaken for a ticker.
     """
     if file_format is not None and file_format not in SUFFIXES:
-        raise ValueError(
+        raise InputError(
             f"file_format must be one of {', '.join(SUFFIXES)} or None; got {file_format!r}"
         )
     root = Path(path).expanduser()

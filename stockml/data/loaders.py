@@ -32,6 +32,7 @@ from stockml.data.validate import (
     handle_missing,
     in_date_order,
 )
+from stockml.messages import InputError
 
 logger = logging.getLogger(__name__)
 SAMPLE_LABEL = "sample"
@@ -198,7 +199,7 @@ def _date_bounds(
     first = None if start is None else pd.Timestamp(start)
     last = None if end is None else pd.Timestamp(end)
     if first is not None and last is not None and first > last + _whole_day(last):
-        raise ValueError(f"start {format_stamp(first)} is after end {format_stamp(last)}")
+        raise InputError(f"start {format_stamp(first)} is after end {format_stamp(last)}")
     return first, None if last is None else last + _whole_day(last)
 
 

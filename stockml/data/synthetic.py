@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from stockml.data.schema import PRICE_COLUMNS, make_panel_index
+from stockml.messages import InputError
 
 SESSION_OPEN = pd.Timedelta(hours=9, minutes=30)
 SESSION_CLOSE = pd.Timedelta(hours=16)
@@ -41,11 +42,11 @@ def synthetic_panel(
     """
     bar_offsets = _bar_offsets(freq)
     if n_tickers < 1 or n_days < 2:
-        raise ValueError(
+        raise InputError(
             f"synthetic_panel needs n_tickers >= 1 and n_days >= 2, got {n_tickers}, {n_days}"
         )
     if not -1.0 < signal < 1.0:
-        raise ValueError(f"synthetic_panel: signal must lie in (-1, 1), got {signal}")
+        raise InputError(f"synthetic_panel: signal must lie in (-1, 1), got {signal}")
     per_day = len(bar_offsets)
     n_bars = n_days * per_day
     volatility /= np.sqrt(per_day)
@@ -91,7 +92,7 @@ def _bar_offsets(freq: str) -> pd.TimedeltaIndex:
         return pd.TimedeltaIndex([pd.Timedelta(0)])
     session = SESSION_CLOSE - SESSION_OPEN
     if step is None or not pd.Timedelta(0) < step <= session:
-        raise ValueError(
+        raise InputError(
             f"synthetic_panel: freq must be '1D' (daily bars) or an interval of at most "
             f"{session.total_seconds() / 3600:g} hours such as '1h' or '5min', got {freq!r}"
         )

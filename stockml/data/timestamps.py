@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from stockml.data.schema import DataValidationError, format_stamp
+from stockml.messages import InputError
 
 if TYPE_CHECKING:  # parse.py imports this module for its offset rules
     from stockml.data.parse import Table
@@ -43,7 +44,7 @@ def check_timezone(timezone: str | None) -> None:
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
+        raise InputError(
             f"timezone={timezone!r} is not an IANA time zone name (e.g. America/New_York, "
             "Europe/London, UTC)"
         ) from None

@@ -13,6 +13,7 @@ import pandas as pd
 
 from stockml.data.parse import ADJUSTED_CLOSE, Table
 from stockml.data.schema import TICKER_LEVEL, DataValidationError, format_stamp
+from stockml.messages import InputError
 
 logger = logging.getLogger(__name__)
 MISSING_POLICIES: tuple[str, ...] = ("drop", "ffill", "raise")
@@ -22,7 +23,7 @@ _PRICES = ("open", "high", "low", "close", ADJUSTED_CLOSE)
 def check_missing_policy(missing: str) -> None:
     """Fail before any file is read, so a typo in a config costs nothing."""
     if missing not in MISSING_POLICIES:
-        raise ValueError(f"missing must be one of {', '.join(MISSING_POLICIES)}; got {missing!r}")
+        raise InputError(f"missing must be one of {', '.join(MISSING_POLICIES)}; got {missing!r}")
 
 
 def _first_row(table: Table, mask: pd.Series) -> int:

@@ -13,6 +13,7 @@ from stockml.features.panel import PanelArrays
 from stockml.features.presets import PRESETS
 from stockml.features.registry import FAMILIES, get_family
 from stockml.features.spec import Feature
+from stockml.messages import InputError
 
 DEFAULT_PRESET = "technical"
 
@@ -82,7 +83,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             for feature in FAMILIES[name].features(options[name])
         ]
         if not features:
-            raise ValueError(
+            raise InputError(
                 f"FeatureBuilder(preset={self.preset!r}, families=...) selects no features"
             )
         return features
@@ -95,10 +96,10 @@ def resolve_options(
     if preset is None and families is None:
         preset = DEFAULT_PRESET
     if preset is not None and preset not in PRESETS:
-        raise ValueError(f"unknown feature preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+        raise InputError(f"unknown feature preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     merged = {name: dict(options) for name, options in PRESETS.get(preset, {}).items()}
     if families is not None and not isinstance(families, Mapping):
-        raise ValueError(f"families must map family name -> options, got {families!r}")
+        raise InputError(f"families must map family name -> options, got {families!r}")
     for name, options in _plain(families or {}).items():
         get_family(name)
         if options is None:
@@ -106,7 +107,7 @@ def resolve_options(
         elif isinstance(options, Mapping):
             merged[name] = {**merged.get(name, {}), **options}
         else:
-            raise ValueError(f"feature family {name!r}: options must be a mapping, got {options!r}")
+            raise InputError(f"feature family {name!r}: options must be a mapping, got {options!r}")
     return merged
 
 

@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from stockml.features import candles, oscillators, returns, statistics, trend, volatility, volume
 from stockml.features.spec import Family
+from stockml.messages import InputError
 
 FAMILIES: MappingProxyType[str, Family] = MappingProxyType(
     {
@@ -19,6 +20,6 @@ def get_family(name: str) -> Family:
     try:
         return FAMILIES[name]
     except KeyError:
-        raise ValueError(
+        raise InputError(
             f"unknown feature family {name!r}; valid families: {', '.join(FAMILIES)}"
         ) from None

@@ -14,6 +14,8 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin, mutual_info_regression
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from stockml.messages import InputError
+
 
 def mutual_info_scores(
     X: Any, y: Any, random_state: int | None = 0, n_neighbors: int = 3
@@ -45,7 +47,7 @@ class KBestMutualInfo(SelectorMixin, BaseEstimator):
         if self.k != "all" and (
             isinstance(self.k, bool) or not isinstance(self.k, int | np.integer) or self.k < 0
         ):
-            raise ValueError(
+            raise InputError(
                 f"KBestMutualInfo: k must be a non-negative integer or 'all', got {self.k!r}"
             )
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
+from stockml.messages import InputError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -52,14 +54,14 @@ class Option:
             return _window_list(where, value, int(self.minimum))
         if isinstance(self.default, bool):
             if not isinstance(value, bool):
-                raise ValueError(f"{where}: expected true or false, got {value!r}")
+                raise InputError(f"{where}: expected true or false, got {value!r}")
             return value
         if isinstance(self.default, int):
             if not _is_int(value) or value < self.minimum:
-                raise ValueError(f"{where}: expected an integer >= {self.minimum}, got {value!r}")
+                raise InputError(f"{where}: expected an integer >= {self.minimum}, got {value!r}")
             return int(value)
         if isinstance(value, bool) or not isinstance(value, Real) or not value > self.minimum:
-            raise ValueError(f"{where}: expected a number > {self.minimum}, got {value!r}")
+            raise InputError(f"{where}: expected a number > {self.minimum}, got {value!r}")
         return float(value)
 
 
@@ -72,11 +74,11 @@ class Family:
     build: Callable[[Mapping[str, Any]], list[Feature]]
 
     def features(self, overrides: Mapping[str, Any]) -> list[Feature]:
-        """Features for the defaults updated with ``overrides``; bad options raise ValueError."""
+        """Features for the defaults updated with ``overrides``; bad options raise InputError."""
         unknown = sorted(set(overrides) - set(self.options))
         if unknown:
             valid = ", ".join(sorted(self.options)) or "(none)"
-            raise ValueError(
+            raise InputError(
                 f"feature family {self.name!r}: unknown option(s) {unknown}; valid options: {valid}"
             )
         resolved = {
@@ -92,13 +94,13 @@ def _is_int(value: Any) -> bool:
 
 def _window_list(where: str, value: Any, minimum: int) -> tuple[int, ...]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-        raise ValueError(f"{where}: expected a list of integers >= {minimum}, got {value!r}")
+        raise InputError(f"{where}: expected a list of integers >= {minimum}, got {value!r}")
     bad = [item for item in value if not _is_int(item) or item < minimum]
     if bad:
-        raise ValueError(
+        raise InputError(
             f"{where}: windows must be integers >= {minimum}, got invalid {bad} in {list(value)}"
         )
     windows = tuple(int(item) for item in value)
     if len(set(windows)) != len(windows):
-        raise ValueError(f"{where}: duplicate windows in {list(windows)}")
+        raise InputError(f"{where}: duplicate windows in {list(windows)}")
     return windows

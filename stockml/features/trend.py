@@ -14,6 +14,7 @@ import numpy as np
 from stockml.features import derived, kernels
 from stockml.features.panel import PanelArrays
 from stockml.features.spec import Family, Feature, Option
+from stockml.messages import InputError
 
 
 def _sma_gap(window: int) -> Feature:
@@ -92,7 +93,7 @@ def _build(options: Mapping[str, Any]) -> list[Feature]:
     if options["macd"]:
         fast, slow = options["macd_fast"], options["macd_slow"]
         if fast >= slow:
-            raise ValueError(
+            raise InputError(
                 f"feature family 'trend': macd_fast ({fast}) must be below macd_slow ({slow})"
             )
         features += _macd(fast, slow, options["macd_signal"])

@@ -6,6 +6,6 @@ from __future__ import annotations
 class LifecycleError(ValueError):
     """A run, model or input that a lifecycle step cannot use; the message is one line.
 
-    A ValueError so that `stockml.errors.USER_ERRORS` also reports it on one line when the
-    registry hook raises it inside the `stockml` command.
+    Listed in `stockml.errors.USER_ERRORS`, so the `stockml` command also reports it on one
+    line when the registry hook raises it.
     """

@@ -14,7 +14,6 @@ from typing import Any
 
 from stockml.data.schema import format_stamp, panel_dates
 from stockml.features import FeatureBuilder
-from stockml.features.history import settled_history_rows
 from stockml.lifecycle.errors import LifecycleError
 
 METADATA_KEY = "stockml"
@@ -29,14 +28,6 @@ class ModelMetadata:
     warmup_rows: int
     horizon: int
     trained_until: str
-    # Rows of history before the features stop depending on where the input starts (recursive
-    # features remember their seed); 0 in models logged before it was recorded.
-    history_rows: int = 0
-
-    @property
-    def required_history(self) -> int:
-        """Rows a ticker needs before its first forecast matches what training saw."""
-        return max(self.history_rows, self.warmup_rows)
 
     def builder(self) -> FeatureBuilder:
         return FeatureBuilder(**self.feature_builder)
@@ -53,6 +44,9 @@ class ModelMetadata:
                 f"model {uri} carries no stockml metadata (logged before models recorded their "
                 "feature config); retrain it with stockml-retrain to get a usable model"
             )
+        # Models logged before predict followed training's warm-up rule also carry
+        # `history_rows` (how long recursive features took to forget their seed): not needed.
+        recorded = {key: value for key, value in recorded.items() if key != "history_rows"}
         try:
             return cls(**recorded)
         except TypeError as exc:
@@ -67,5 +61,4 @@ def metadata_for(builder: FeatureBuilder, X_dev: Any, horizon: int) -> ModelMeta
         warmup_rows=int(builder.warmup_rows),
         horizon=int(horizon),
         trained_until=format_stamp(panel_dates(X_dev).max()),  # the bar, with its time if any
-        history_rows=settled_history_rows(builder),
     )

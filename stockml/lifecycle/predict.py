@@ -22,24 +22,24 @@ from stockml.lifecycle.scoring import ScoringModel
 def predict_panel(model: ScoringModel, panel: pd.DataFrame) -> pd.DataFrame:
     """Columns date, ticker, prediction; sorted by date, then ticker.
 
-    A ticker's first `required_history` rows get no forecast: their features still depend on
-    where the input starts, so they differ from what the model saw in training. A ticker too
-    short for any forecast is left out with a warning; only when none is left is it an error.
+    The rule is training's: a row gets a forecast once its features are complete, that is
+    after the features' warm-up (`warmup_rows`), exactly the rows training kept. As in
+    training, recursive features (EMAs, RSI) of the first rows after the warm-up still carry
+    some memory of where the input starts. A ticker too short for any forecast is left out
+    with a warning; only when none is left is it an error.
     """
-    needed = model.metadata.required_history
-    position = panel.groupby(level=TICKER_LEVEL, sort=False).cumcount()
-    lengths = position.groupby(level=TICKER_LEVEL, sort=False).max() + 1
+    needed = model.metadata.warmup_rows
+    lengths = panel.groupby(level=TICKER_LEVEL, sort=False).size()
     short = lengths[lengths <= needed]
     if len(short) == len(lengths):
-        require_history(panel, needed + 1, f"the model's features (history {needed} rows)")
+        require_history(panel, needed + 1, f"the model's features (warm-up {needed} rows)")
     for ticker, rows in short.items():
         warnings.warn(
-            f"ticker {ticker} has {rows} rows; the model's features need {needed + 1} for a "
-            "forecast that matches training: left out",
+            f"ticker {ticker} has {rows} rows; the model's features need {needed + 1} (warm-up "
+            f"{needed} rows) for a forecast: left out",
             stacklevel=2,
         )
-    settled = panel.loc[position.to_numpy() >= needed]
-    X = model.features(panel).reindex(settled.index).dropna()
+    X = model.features(panel).dropna()
     if X.empty:
         raise LifecycleError("no row of the input has complete features to predict from")
     predictions = model.predict(X)

@@ -20,6 +20,7 @@ from stockml.lifecycle.errors import LifecycleError
 from stockml.pipeline import build_pipeline
 from stockml.target import forward_log_return, make_dataset
 from stockml.validation import regression_metrics, split_holdout
+from stockml.validation.metrics import daily_correlations
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,8 @@ def rolling_retrain(
 
 
 def daily_ic(predictions: pd.DataFrame) -> pd.Series:
-    """The cross-sectional IC of each scored date (NaN where it is undefined)."""
-    return (
-        predictions.groupby(DATE_LEVEL)
-        .apply(lambda day: day["y_true"].corr(day["prediction"]), include_groups=False)
-        .rename("ic")
+    """The cross-sectional IC of each scored date, NaN where ``regression_metrics`` counts none
+    (fewer than three names, a constant side), so the report and the stitched IC agree."""
+    return daily_correlations(
+        predictions["y_true"], predictions["prediction"], predictions[DATE_LEVEL]
     )

@@ -21,7 +21,9 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.pipeline import Pipeline
 
+from stockml.config import ConfigError
 from stockml.evaluation import iter_folds
+from stockml.messages import InputError
 from stockml.tuning.param_space import ParamSpec, coerce, declared_space, parse_space
 from stockml.validation.metrics import GREATER_IS_BETTER
 
@@ -42,6 +44,45 @@ class SearchResult:
     @property
     def n_candidates(self) -> int:
         return len(self.trials)
+
+
+def check_optimizer(cfg: DictConfig) -> None:
+    """Refuse a wrong `optimizer.*` value before any data is loaded, naming the key.
+
+    Each method reads only some keys; those it reads must make sense (`n_trials=0` would
+    otherwise leave Optuna with no trial at all and fail long after the data was built).
+    """
+    optimizer = cfg.optimizer
+    method = optimizer.get("method")
+    if method not in METHODS:
+        raise ConfigError(f"optimizer.method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method == "none":
+        return
+    metric = optimizer.get("metric")
+    if metric not in GREATER_IS_BETTER:
+        raise ConfigError(
+            f"optimizer.metric must be one of {', '.join(GREATER_IS_BETTER)}, got {metric!r}"
+        )
+    minimum = {"grid_points": 2, "max_candidates": 1} if method == "grid" else {"n_trials": 1}
+    if method == "bayesian" and "pruning_startup" in optimizer:  # optional, like the two below
+        minimum["pruning_startup"] = 0
+    for key, least in minimum.items():
+        value = optimizer.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ConfigError(f"optimizer.{key} must be an integer >= {least}, got {value!r}")
+    if method == "bayesian":
+        timeout = optimizer.get("timeout")
+        valid = timeout is None or (isinstance(timeout, int | float) and timeout > 0)
+        if not valid or isinstance(timeout, bool):
+            raise ConfigError(f"optimizer.timeout must be null or seconds > 0, got {timeout!r}")
+        if not isinstance(optimizer.get("pruning", False), bool):
+            raise ConfigError(
+                f"optimizer.pruning must be true or false, got {optimizer.get('pruning')!r}"
+            )
+    try:
+        search_specs(cfg)
+    except InputError as exc:
+        raise ConfigError(f"optimizer: {exc}") from exc
 
 
 def search_specs(cfg: DictConfig) -> list[ParamSpec]:
@@ -163,10 +204,9 @@ def run_search(
     cfg: DictConfig, pipeline: Pipeline, X_dev: pd.DataFrame, y_dev: pd.Series, splitter: object
 ) -> SearchResult | None:
     """Search `cfg.optimizer.method` over the declared space; None when there is nothing to do."""
+    check_optimizer(cfg)
     optimizer = cfg.optimizer
     method = str(optimizer.method)
-    if method not in METHODS:
-        raise ValueError(f"optimizer.method must be one of {METHODS}, got {method!r}")
     if method == "none":
         return None
     specs = search_specs(cfg)
@@ -177,10 +217,6 @@ def run_search(
         )
         return None
     metric = str(optimizer.metric)
-    if metric not in GREATER_IS_BETTER:
-        raise ValueError(
-            f"optimizer.metric must be one of {sorted(GREATER_IS_BETTER)}, got {metric!r}"
-        )
     greater = GREATER_IS_BETTER[metric]
     seed = int(cfg.seed)
     data = (X_dev, y_dev, splitter)
@@ -188,7 +224,7 @@ def run_search(
     if method == "grid":
         grid = ParameterGrid({s.name: s.grid_values(int(optimizer.grid_points)) for s in specs})
         if len(grid) > int(optimizer.max_candidates):
-            raise ValueError(
+            raise ConfigError(
                 f"the grid has {len(grid)} candidates, more than optimizer.max_candidates="
                 f"{optimizer.max_candidates}; lower optimizer.grid_points or use optimizer=random"
             )
@@ -205,7 +241,7 @@ def run_search(
     trials = pd.DataFrame(rows)
     complete = trials[(trials["state"] == "COMPLETE") & np.isfinite(trials["score_mean"])]
     if complete.empty:
-        raise ValueError(f"no {method} search candidate produced a finite {metric}")
+        raise InputError(f"no {method} search candidate produced a finite {metric}")
     best = complete.loc[
         complete["score_mean"].idxmax() if greater else complete["score_mean"].idxmin()
     ]

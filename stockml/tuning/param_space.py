@@ -25,6 +25,8 @@ import numpy as np
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
 
+from stockml.messages import InputError
+
 KINDS = ("float", "int", "categorical")
 
 
@@ -135,19 +137,19 @@ def parse_space(space: Mapping[str, Mapping[str, Any]] | None, prefix: str = "")
         name = f"{prefix}{key}"
         kind = spec.get("type")
         if kind not in KINDS:
-            raise ValueError(f"search space {name}: type must be one of {KINDS}, got {kind!r}")
+            raise InputError(f"search space {name}: type must be one of {KINDS}, got {kind!r}")
         if kind == "categorical":
             choices = tuple(spec.get("choices") or ())
             if not choices:
-                raise ValueError(f"search space {name}: categorical needs a non-empty `choices`")
+                raise InputError(f"search space {name}: categorical needs a non-empty `choices`")
             specs.append(ParamSpec(name=name, kind=kind, choices=choices))
             continue
         low, high = spec.get("low"), spec.get("high")
         if low is None or high is None or not float(low) < float(high):
-            raise ValueError(f"search space {name}: needs low < high, got low={low}, high={high}")
+            raise InputError(f"search space {name}: needs low < high, got low={low}, high={high}")
         log = bool(spec.get("log", False))
         if log and float(low) <= 0:
-            raise ValueError(f"search space {name}: a log scale needs low > 0, got {low}")
+            raise InputError(f"search space {name}: a log scale needs low > 0, got {low}")
         step = spec.get("step")
         specs.append(
             ParamSpec(

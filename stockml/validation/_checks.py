@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 
 from stockml.data.schema import DATE_LEVEL
+from stockml.messages import InputError
 
 
 def check_int(owner: str, name: str, value: Any, minimum: int) -> int:
     """``value`` as an int, refusing bools, floats and anything below ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
+        raise InputError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value}")
+        raise InputError(f"{owner}: {name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 
@@ -40,7 +41,7 @@ def effective_gap(owner: str, gap: Any, horizon: Any) -> int:
         return horizon
     gap = check_int(owner, "gap", gap, 0)
     if gap < horizon:
-        raise ValueError(
+        raise InputError(
             f"{owner}: gap={gap} is smaller than the label horizon {horizon}: training labels "
             f"would overlap the test period; use gap >= {horizon} or gap=None"
         )
@@ -76,7 +77,7 @@ def date_positions(owner: str, dates: Any) -> tuple[np.ndarray, int]:
     """Each row's position among the sorted unique dates, and the number of unique dates."""
     codes, uniques = pd.factorize(pd.Index(dates), sort=True)
     if (codes < 0).any():
-        raise ValueError(f"{owner}: {int((codes < 0).sum())} rows have a missing date")
+        raise InputError(f"{owner}: {int((codes < 0).sum())} rows have a missing date")
     return codes.astype(np.intp), len(uniques)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from stockml.data.schema import DATE_LEVEL, panel_dates
+from stockml.messages import InputError
 from stockml.validation._checks import check_int, date_positions
 
 OWNER = "split_holdout"
@@ -46,13 +47,13 @@ def split_holdout(
     first_hold = _first_holdout_position(dates, n_dates, fraction, start)
     n_hold = n_dates - first_hold
     if n_hold == 0:
-        raise ValueError(
+        raise InputError(
             f"{OWNER}: the holdout would be empty: no date on or after {start} "
             f"among {n_dates} dates"
         )
     n_dev = first_hold - horizon
     if n_dev < 1:
-        raise ValueError(
+        raise InputError(
             f"{OWNER}: the development set would be empty: {n_dates} dates, {n_hold} held "
             f"out and {horizon} purged; need at least {n_hold + horizon + 1} dates"
         )
@@ -67,5 +68,5 @@ def _first_holdout_position(
     if start is not None:
         return int(dates.unique().sort_values().searchsorted(pd.Timestamp(start)))
     if fraction is None or not 0.0 < fraction < 1.0:
-        raise ValueError(f"{OWNER}: fraction must lie strictly between 0 and 1, got {fraction}")
+        raise InputError(f"{OWNER}: fraction must lie strictly between 0 and 1, got {fraction}")
     return n_dates - max(1, round(fraction * n_dates))

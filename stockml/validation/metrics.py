@@ -129,23 +129,27 @@ def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str,
         if len(dates) != len(y_true):
             raise ValueError(f"dates has {len(dates)} entries but y_true has {len(y_true)}")
         for name, rank in (("ic", False), ("rank_ic", True)):
-            daily = _per_date(y_true, y_pred, dates, rank)
+            daily = daily_correlations(y_true, y_pred, dates, rank).dropna().to_numpy()
             if daily.size:
                 scores[name] = float(daily.mean())
                 scores[f"{name}ir"] = _information_ratio(daily)
     return scores
 
 
-def _per_date(y_true: np.ndarray, y_pred: np.ndarray, dates: Any, rank: bool) -> np.ndarray:
-    """The defined per-date correlations between forecast and target, in date order.
+def daily_correlations(y_true: Any, y_pred: Any, dates: Any, rank: bool = False) -> pd.Series:
+    """The per-date IC (rank IC with ``rank``) between forecast and target, indexed by date.
+
+    NaN on a date where the correlation is undefined or meaningless, by the rules of
+    ``regression_metrics`` (fewer than ``MIN_NAMES_PER_DATE`` rows, a constant side), so a
+    per-date report and the averaged metric always agree on which dates count.
 
     One grouped pass over all dates (ranks within each date for rank IC) rather than a
     correlation call per date: a holdout has hundreds of dates and every run scores several
     forecasts, so a per-date loop was most of a small run's scoring time.
     """
-    frame = pd.DataFrame(
-        {"date": pd.factorize(pd.Index(dates), sort=True)[0], "true": y_true, "pred": y_pred}
-    )
+    y_true, y_pred = _as_vectors(y_true, y_pred)
+    codes, uniques = pd.factorize(pd.Index(dates), sort=True)
+    frame = pd.DataFrame({"date": codes, "true": y_true, "pred": y_pred})
     values = frame[["true", "pred"]]
     if rank:
         values = values.groupby(frame["date"]).rank(method="average")
@@ -167,7 +171,9 @@ def _per_date(y_true: np.ndarray, y_pred: np.ndarray, dates: Any, rank: bool) ->
         (by_date.size() >= MIN_NAMES_PER_DATE) & (spread["true"] > 0) & (spread["pred"] > 0)
     ).to_numpy()
     xy, xx, yy = (sums[column].to_numpy()[defined] for column in ("xy", "xx", "yy"))
-    return np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
+    daily = np.full(len(uniques), np.nan)
+    daily[defined] = np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
+    return pd.Series(daily, index=pd.Index(uniques, name="date"), name="rank_ic" if rank else "ic")
 
 
 def _information_ratio(daily: np.ndarray) -> float:

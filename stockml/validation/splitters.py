@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import BaseCrossValidator
 
+from stockml.messages import InputError
 from stockml.validation._checks import (
     check_int,
     date_positions,
@@ -62,9 +63,9 @@ class _DateSplitter(BaseCrossValidator, BaseEstimator):
     def _date_splits(self, n_dates: int) -> list[DateSplit]:
         raise NotImplementedError
 
-    def _too_few_dates(self, needed: int, n_dates: int) -> ValueError:
+    def _too_few_dates(self, needed: int, n_dates: int) -> InputError:
         one_line = " ".join(repr(self).split())  # sklearn's repr wraps long parameter lists
-        return ValueError(f"{one_line} needs at least {needed} dates but the data has {n_dates}")
+        return InputError(f"{one_line} needs at least {needed} dates but the data has {n_dates}")
 
 
 class _ForwardSplitter(_DateSplitter):

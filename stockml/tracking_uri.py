@@ -1,0 +1,66 @@
+"""Is `tracking.uri` a store MLflow can write to? Checked before any data is loaded.
+
+Without this check a typo (`garbage://x`) or a tracking server that is down fails only when
+the finished experiment is recorded, after minutes of work and with several tracebacks. The
+check stays cheap: it reads the URI scheme as MLflow's store registry does, without importing
+MLflow (seconds of start-up), and only an http(s) server costs a request.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from stockml.config import ConfigError
+
+# The schemes MLflow's tracking-store registry knows (mlflow.tracking._tracking_service.utils),
+# with database URIs matched by prefix (postgresql+psycopg://...) as MLflow does.
+FILE_SCHEMES = frozenset({"", "file"})
+DATABASE_ENGINES = ("postgresql", "mysql", "sqlite", "mssql")
+REMOTE_SCHEMES = frozenset({"databricks", "databricks-uc", "uc"})
+HTTP_SCHEMES = frozenset({"http", "https"})
+PLUGIN_GROUP = "mlflow.tracking_store"  # third-party stores register their scheme here
+REACH_TIMEOUT_S = 3.0
+
+
+def check_tracking_uri(uri: str, timeout: float = REACH_TIMEOUT_S) -> None:
+    """Raise ConfigError naming `tracking.uri` if MLflow could not record a run there."""
+    scheme = urllib.parse.urlsplit(uri).scheme.lower()
+    if len(scheme) == 1:
+        scheme = ""  # a Windows drive letter: a local path
+    if scheme.startswith(DATABASE_ENGINES):
+        if scheme.startswith("sqlite") and not uri.split("://", 1)[-1].startswith("/"):
+            raise ConfigError(f"tracking.uri={uri}: an SQLite store is sqlite:///<path to file>")
+        return
+    if scheme in HTTP_SCHEMES:
+        _check_server(uri, timeout)
+        return
+    if scheme in FILE_SCHEMES | REMOTE_SCHEMES or scheme in _plugin_schemes():
+        return
+    raise ConfigError(
+        f"tracking.uri={uri}: MLflow has no store for scheme {scheme!r}; use sqlite:///<file>, "
+        "file:///<dir>, http(s)://<server>, postgresql://, mysql://, mssql:// or databricks "
+        "(or tracking.enabled=false)"
+    )
+
+
+def _plugin_schemes() -> set[str]:
+    return {entry.name for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP)}
+
+
+def _check_server(uri: str, timeout: float) -> None:
+    """Any HTTP answer will do (a proxy may ask for credentials); no answer is refused."""
+    health = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(health, timeout=timeout):
+            return
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConfigError(
+            f"tracking.uri={uri}: no MLflow server answers ({reason}); start it, fix the URI "
+            "or set tracking.enabled=false"
+        ) from exc
