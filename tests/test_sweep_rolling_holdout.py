@@ -116,3 +116,17 @@ def test_rolling_multirun_refuses_a_default_start_in_one_line(tmp_path: Path) ->
     assert completed.returncode == 1
     assert "stockml: error: a sweep over rolling runs selects on" in completed.stderr
     assert not list(tmp_path.glob("outputs/multiruns/*/*/*/rolling_predictions.csv"))
+
+
+@pytest.mark.slow
+def test_an_optuna_sweep_of_rolling_runs_is_refused_before_any_trial(tmp_path: Path) -> None:
+    """The lightning-template combination `experiment=rolling_retrain hparams_search=...`
+    with the default rolling.start: one line from the sweeper, and no trial was launched."""
+    completed = run_stockml(
+        tmp_path, *SLICE, "experiment=rolling_retrain", "hparams_search=ridge_optuna",
+        "hydra.sweeper.n_trials=2",
+    )  # fmt: skip
+    assert completed.returncode == 1, completed.stderr
+    errors = [line for line in completed.stderr.splitlines() if "stockml: error" in line]
+    assert len(errors) == 1 and "rolling.start=null" in errors[0], completed.stderr
+    assert not list(tmp_path.glob("outputs/multiruns/*/*/*/.hydra"))

@@ -25,6 +25,7 @@ class OptunaSweeper(Sweeper):
         self.hydra_context: HydraContext | None = None
         self.config: DictConfig | None = None
         self.launcher: Launcher | None = None
+        self.task_function: TaskFunction | None = None
 
     def setup(
         self,
@@ -35,6 +36,7 @@ class OptunaSweeper(Sweeper):
     ) -> None:
         self.hydra_context = hydra_context
         self.config = config
+        self.task_function = task_function
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config
         )
@@ -56,6 +58,7 @@ class OptunaSweeper(Sweeper):
             settings = SweepSettings(sampler=self.sampler, **plain)
         except (TypeError, ValueError) as exc:
             raise SweepRefused(f"hydra.sweeper: {exc}") from None
+        self._check_stockml_config()
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -76,3 +79,24 @@ class OptunaSweeper(Sweeper):
                 stop = SweepInterrupted("stockml: sweep interrupted before any trial ran")
             sys.stderr.write(f"{stop}\n")
             raise SystemExit(130) from None
+
+    def _check_stockml_config(self) -> None:
+        """For stockml's own entry point, refuse a wrong config once, before any trial.
+
+        Each trial would refuse it too, but only after launch, once per trial, until the
+        failure budget stops the sweep. Other Hydra apps have their own config and no check.
+        """
+        if getattr(self.task_function, "__module__", None) != "stockml.cli":
+            return
+        from stockml.config_checks import check_config
+        from stockml.errors import user_error_message
+        from stockml.tuning.optuna_sweep import SweepRefused
+
+        assert self.config is not None
+        try:
+            check_config(self.config, in_sweep=True)
+        except Exception as exc:
+            message = user_error_message(exc)
+            if message is None:
+                raise
+            raise SweepRefused(message) from None
