@@ -177,3 +177,25 @@ def test_a_rolling_sweep_is_ranked_on_its_forecasts_before_the_holdout(tmp_path:
         assert job.data.tags["mlflow.parentRunId"] == parent.info.run_id
     best = max(jobs.values(), key=lambda r: r.data.metrics["cv_ic_mean"])
     assert parent.data.tags["best_run_id"] == best.info.run_id
+
+
+def test_cleanup_owns_every_file_a_tracked_sweep_wrote_and_nothing_else(
+    optuna_sweep: Path,
+) -> None:
+    """Cleanup deletes a sweep directory only when stockml wrote all of it: the link file and
+    the study plots must count as stockml's, a file the user adds beside them must not."""
+    from stockml.jobs.ownership import inventory
+    from stockml.sweep_files import LINK_FILE, PLOTS_DIR
+
+    (sweep,) = optuna_sweep.glob("outputs/multiruns/*/*")
+    plots = sorted(path.name for path in (sweep / PLOTS_DIR).iterdir())
+    assert (sweep / LINK_FILE).is_file() and "optimization_history.png" in plots
+    owned = inventory(sweep)
+    assert owned.foreign is None
+    assert {path.name for path in owned.files} >= {LINK_FILE, *plots}
+    note = sweep / PLOTS_DIR / "my_notes.txt"
+    note.write_text("keep me")
+    try:
+        assert inventory(sweep).foreign == f"{note} was not written by stockml"
+    finally:
+        note.unlink()

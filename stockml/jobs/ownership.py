@@ -3,7 +3,8 @@
 Cleanup deletes a directory only when every entry in it is one of these; anything else (a
 user's notes, a symlink, a file some other tool dropped) keeps the whole directory. The
 names are those the writers use: Hydra's snapshot and job log, `stockml.run_files`, the
-rolling run's files (`stockml.lifecycle.rolling_record`) and a sweep's own files.
+rolling run's files (`stockml.lifecycle.rolling_record`) and a sweep's own files
+(`stockml.sweep_files`: Hydra's snapshot, the Optuna summary, the MLflow link, study plots).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from stockml import run_files
+from stockml import run_files, sweep_files
 
 HYDRA_SNAPSHOT_DIR = ".hydra"
 HYDRA_SNAPSHOT_FILES = frozenset({"config.yaml", "hydra.yaml", "overrides.yaml"})
@@ -32,8 +33,9 @@ RUN_FILES = frozenset(
         "rolling_metrics.json",
     }
 )
-# Hydra's multirun snapshot, and the Optuna sweeper's summary (stockml.tuning.sweep_results).
-SWEEP_FILES = frozenset({"multirun.yaml", "optimization_results.yaml"})
+SWEEP_FILES = frozenset(
+    {sweep_files.MULTIRUN_FILE, sweep_files.RESULTS_FILE, sweep_files.LINK_FILE}
+)
 
 
 @dataclass
@@ -66,7 +68,8 @@ def _take(directory: Path, found: Inventory) -> None:
         found.foreign = f"{directory} is a symbolic link"
         return
     is_run = (directory / HYDRA_SNAPSHOT_DIR).is_dir()
-    if not is_run and not (directory / "multirun.yaml").is_file():
+    is_sweep = (directory / sweep_files.MULTIRUN_FILE).is_file()
+    if not is_run and not is_sweep:
         found.foreign = f"{directory} is not a stockml run directory (no .hydra/ or multirun.yaml)"
         return
     allowed = RUN_FILES | SWEEP_FILES | {_job_log(directory) or ""}
@@ -77,6 +80,8 @@ def _take(directory: Path, found: Inventory) -> None:
                 found.foreign = f"{path} is a symbolic link"
             elif entry.is_dir() and entry.name == HYDRA_SNAPSHOT_DIR:
                 _take_snapshot(path, found)
+            elif is_sweep and entry.is_dir() and entry.name == sweep_files.PLOTS_DIR:
+                _take_plots(path, found)
             elif entry.is_dir():
                 _take(path, found)  # a sweep's trial directory is a run directory itself
             elif entry.is_file() and entry.name in allowed:
@@ -96,3 +101,16 @@ def _take_snapshot(snapshot: Path, found: Inventory) -> None:
                 return
             found.files.append(Path(entry.path))
     found.directories.append(snapshot)
+
+
+def _take_plots(plots: Path, found: Inventory) -> None:
+    """A sweep's study plots: only PNGs under the names the plots are written with."""
+    with os.scandir(plots) as entries:
+        for entry in entries:
+            if entry.is_symlink() or not entry.is_file() or not sweep_files.is_study_plot(
+                entry.name
+            ):
+                found.foreign = f"{entry.path} was not written by stockml"
+                return
+            found.files.append(Path(entry.path))
+    found.directories.append(plots)

@@ -19,9 +19,8 @@ from typing import Any
 
 from hydra.types import RunMode
 
-# Written into the sweep directory by the sweep's parent run: launchers run trials in other
-# processes (joblib, Ray, SLURM), and the sweep directory is what they all share.
-LINK_FILE = "mlflow_sweep.json"
+from stockml.sweep_files import LINK_FILE
+
 PARENT_RUN_TAG = "mlflow.parentRunId"  # what the MLflow UI nests runs by
 OVERRIDES_TAG = "sweep_overrides"  # the trial's distinguishing overrides, as JSON
 STUDY_TAG = "optuna.study_name"

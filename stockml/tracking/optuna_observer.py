@@ -14,8 +14,9 @@ from typing import Any
 import optuna
 from omegaconf import OmegaConf
 
+from stockml.sweep_files import PLOTS_DIR
 from stockml.tracking.identity import STUDY_ENV, TRIAL_ENV
-from stockml.tracking.study_plots import PLOTS_DIR, write_study_plots
+from stockml.tracking.study_plots import write_study_plots
 from stockml.tuning.sweep_observer import SweepObserver
 
 

@@ -19,10 +19,11 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from stockml.messages import first_line
+from stockml.sweep_files import PLOT_STEMS
 
 log = logging.getLogger(__name__)
 
-PLOTS_DIR = "plots"
+HISTORY, PARALLEL, IMPORTANCES, PARETO = PLOT_STEMS
 
 
 def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> list[Path]:
@@ -49,12 +50,12 @@ def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> li
     for index, name in enumerate(names):
         objective = {"target": None if len(names) == 1 else _objective(index), "target_name": name}
         suffix = "" if len(names) == 1 else f"_{name}"
-        drawings = [("optimization_history", plots.plot_optimization_history)]
-        drawings.append(("parallel_coordinate", plots.plot_parallel_coordinate))
+        drawings = [(HISTORY, plots.plot_optimization_history)]
+        drawings.append((PARALLEL, plots.plot_parallel_coordinate))
         if importance:
-            drawings.append(("param_importances", plots.plot_param_importances))
+            drawings.append((IMPORTANCES, plots.plot_param_importances))
         for stem, draw in drawings:
-            extra = {"evaluator": _evaluator()} if stem == "param_importances" else {}
+            extra = {"evaluator": _evaluator()} if stem == IMPORTANCES else {}
             path = folder / f"{stem}{suffix}.png"
             try:
                 written.append(_save(draw, path, study, **objective, **extra))
@@ -62,7 +63,7 @@ def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> li
                 log.warning("study %s: no %s plot: %s", study.study_name, path.stem,
                             first_line(exc))  # fmt: skip
     if len(names) in (2, 3):
-        front = folder / "pareto_front.png"
+        front = folder / f"{PARETO}.png"
         try:
             written.append(_save(plots.plot_pareto_front, front, study, target_names=names))
         except Exception as exc:

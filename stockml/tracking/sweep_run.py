@@ -19,6 +19,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.run_files import METRICS_FILE
+from stockml.sweep_files import MULTIRUN_FILE, PLOTS_DIR, RESULTS_FILE
 from stockml.tracking.identity import (
     STUDY_TAG,
     TRIAL_TAG,
@@ -27,12 +28,10 @@ from stockml.tracking.identity import (
     override_pairs,
     trial_pairs,
 )
-from stockml.tracking.study_plots import PLOTS_DIR
 
 log = logging.getLogger(__name__)
 
-RESULTS_FILE = "optimization_results.yaml"  # written by the Optuna sweeper
-SWEEP_FILES = (RESULTS_FILE, "multirun.yaml")
+SWEEP_FILES = (RESULTS_FILE, MULTIRUN_FILE)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
-RESULTS_FILE = "optimization_results.yaml"
+from stockml.sweep_files import RESULTS_FILE
 
 
 def study_summary(study: optuna.Study, n_trials: int, n_failed: int) -> dict[str, Any]:
