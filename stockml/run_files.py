@@ -10,7 +10,7 @@ import json
 import math
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -113,26 +113,43 @@ def write_run_files(
 
 
 @contextmanager
+def failed_on_error(run_dir: Path) -> Iterator[None]:
+    """FAILED_FILE in the run directory, saying why, when recording the run raises."""
+    try:
+        yield
+    except Exception as exc:
+        (run_dir / FAILED_FILE).write_text(
+            f"recording the run failed: {type(exc).__name__}: {first_line(exc)}\n"
+        )
+        raise
+
+
+@contextmanager
+def staged_metrics(run_dir: Path, write_metrics: Callable[[Path], Path]) -> Iterator[Path]:
+    """metrics.json written into a staging folder for the tracker to log, and copied into
+    the run directory only when the body (MLflow logging, registration) succeeded.
+
+    metrics.json is what marks a run directory complete (the job store, reproduce, retrain
+    and cleanup read it), so a run whose recording failed must never hold one.
+    """
+    with tempfile.TemporaryDirectory(prefix="stockml-metrics-") as staging:
+        staged = write_metrics(Path(staging))
+        yield staged
+        shutil.copyfile(staged, run_dir / METRICS_FILE)
+
+
+@contextmanager
 def run_files_to_log(
     run_dir: Path,
     result: ExperimentResult,
     optimized_metric: str | list[str],
     mlflow_run_id: str,
 ) -> Iterator[list[Path]]:
-    """The run files for the tracker to log, metrics.json staged outside the run directory.
-
-    metrics.json is what marks a run directory complete (the job store, reproduce and
-    retrain read it), so it enters the run directory only when the body (MLflow logging,
-    registration) succeeded; when the body raises, FAILED_FILE says why instead.
-    """
-    try:
-        written = _write_results(run_dir, result)
-        with tempfile.TemporaryDirectory(prefix="stockml-metrics-") as staging:
-            staged = _write_metrics(Path(staging), result, optimized_metric, mlflow_run_id)
-            yield [staged, *written]
-            shutil.copyfile(staged, run_dir / METRICS_FILE)
-    except Exception as exc:
-        (run_dir / FAILED_FILE).write_text(
-            f"recording the run failed: {type(exc).__name__}: {first_line(exc)}\n"
-        )
-        raise
+    """The run files for the tracker to log, metrics.json staged (see `staged_metrics`)."""
+    with (
+        failed_on_error(run_dir),
+        staged_metrics(
+            run_dir, lambda folder: _write_metrics(folder, result, optimized_metric, mlflow_run_id)
+        ) as staged,
+    ):
+        yield [staged, *_write_results(run_dir, result)]

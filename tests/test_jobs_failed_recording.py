@@ -97,3 +97,44 @@ def test_a_successful_tracked_run_publishes_metrics_and_no_failure(tmp_path: Pat
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(job.mlflow_run_id)}
     assert METRICS_FILE in artifacts  # logged from the staging copy under its own name
+
+
+# Only the upload of metrics.json fails: the last thing a rolling run records.
+BROKEN_CLIENT = BROKEN_MLFLOW.replace(
+    "mlflow.log_artifact = unreachable",
+    """logged = mlflow.MlflowClient.log_artifact
+
+def metrics_unreachable(self, run_id, local_path, *args, **kwargs):
+    if local_path.rsplit("/", 1)[-1] == "metrics.json":
+        unreachable()
+    return logged(self, run_id, local_path, *args, **kwargs)
+
+mlflow.MlflowClient.log_artifact = metrics_unreachable""",
+)
+
+
+def test_a_rolling_run_whose_recording_fails_has_no_metrics_file(tmp_path: Path) -> None:
+    """The rolling preset logs its metrics.json through MlflowClient; when that fails, the run
+    directory says so and holds no metrics.json, as for any run."""
+    done = subprocess.run(
+        [
+            sys.executable, "-c", BROKEN_CLIENT, *SMALL, "store.enabled=false",
+            "experiment=rolling_retrain", "rolling.step=120", "holdout.start=2011-01-01",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    [run_dir] = [p.parent for p in tmp_path.glob("outputs/runs/*/*/.hydra")]
+    assert (run_dir / "rolling_predictions.csv").is_file()  # the work itself was done
+    assert not (run_dir / METRICS_FILE).exists()
+    assert (run_dir / FAILED_FILE).read_text() == (
+        "recording the run failed: MlflowException: artifact store unreachable\n"
+    )
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
+    [run] = client.search_runs([client.get_experiment_by_name("rolling_retrain").experiment_id])
+    assert run.info.status == "FAILED"

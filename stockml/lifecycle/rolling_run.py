@@ -26,7 +26,7 @@ from stockml.data.schema import DATE_LEVEL, format_stamp
 from stockml.experiment import CORRELATION_METRICS
 from stockml.lifecycle.rolling import RollingResult, rolling_retrain
 from stockml.lifecycle.rolling_record import log_rolling_run, write_rolling_files
-from stockml.run_files import METRICS_FILE
+from stockml.run_files import METRICS_FILE, failed_on_error, staged_metrics
 from stockml.tracking.identity import RunIdentity
 from stockml.validation import regression_metrics
 
@@ -64,11 +64,14 @@ def run_rolling(
     scores = {"validation": _stitched(validation), "holdout": _stitched(holdout)}
     settings = OmegaConf.to_container(rolling, resolve=True)
     files = write_rolling_files(result, cfg, {"rolling": settings}, folder=run_dir)
-    run_id = (
-        log_rolling_run(result, cfg, files, parent_run_id=None, identity=identity, scores=scores)
-        if cfg.tracking.enabled
-        else None
-    )
+    with failed_on_error(run_dir):
+        run_id = (
+            log_rolling_run(
+                result, cfg, files, parent_run_id=None, identity=identity, scores=scores
+            )
+            if cfg.tracking.enabled
+            else None
+        )
     log.info(
         "rolling retrain: %d windows, %d stitched rows (%d scored before the holdout, "
         "%d in it), results in %s\n%s",
@@ -84,7 +87,8 @@ def run_rolling(
     value = scores["validation"].get(name, math.nan)
     if math.isnan(value) and name in CORRELATION_METRICS and not validation.empty:
         value = 0.0  # a constant forecast has no skill; not a failed trial
-    _record_headline(run_dir, cfg, result, scores, value, run_id)
+    with failed_on_error(run_dir):
+        _record_headline(run_dir, cfg, result, scores, value, run_id)
     return value
 
 
@@ -131,16 +135,26 @@ def _record_headline(
         "validation": _finite(scores["validation"]),
         "holdout": _finite(scores["holdout"]),
     }
-    path = run_dir / METRICS_FILE
-    path.write_text(json.dumps(document, indent=2))
+
+    def write(folder: Path) -> Path:
+        path = folder / METRICS_FILE
+        path.write_text(json.dumps(document, indent=2))
+        return path
+
     if run_id is None:
+        write(run_dir)
         return
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=str(cfg.tracking.uri))
-    client.log_artifact(run_id, str(path))
-    snapshot = run_dir / ".hydra"
-    if snapshot.is_dir():
-        client.log_artifacts(run_id, str(snapshot), artifact_path="config")
-    client.set_tag(run_id, "run_dir", str(run_dir.resolve()))
+    try:
+        with staged_metrics(run_dir, write) as staged:
+            client.log_artifact(run_id, str(staged))
+            snapshot = run_dir / ".hydra"
+            if snapshot.is_dir():
+                client.log_artifacts(run_id, str(snapshot), artifact_path="config")
+            client.set_tag(run_id, "run_dir", str(run_dir.resolve()))
+    except Exception:
+        client.set_terminated(run_id, status="FAILED")  # its record is incomplete
+        raise
     log.info("MLflow run %s in %s", run_id, cfg.tracking.uri)
