@@ -112,3 +112,16 @@ def test_upgrading_a_0001_store_keeps_each_jobs_directory_on_record(tmp_path: Pa
         "no output root was recorded for it (a run from an older stockml)"
     ]
     assert (tmp_path / "run").is_dir() and queue.list_jobs(store) == []
+
+
+def test_migrating_a_new_store_keeps_alembic_info_off_the_console(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run's first use of a store migrates it; Alembic's INFO lines must not reach the
+    console (they were 14 lines under [HYDRA] on a first multirun)."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        open_store(f"sqlite:///{tmp_path / 'new.db'}").engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
+    assert logging.getLogger("alembic").level == logging.NOTSET  # left as it was

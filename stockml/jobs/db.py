@@ -7,6 +7,7 @@ become a `StoreError` the CLI can print without a traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,6 +150,20 @@ def _schema_is_current(engine: Engine) -> bool:
         return False
 
 
+@contextmanager
+def _alembic_quiet() -> Iterator[None]:
+    """Alembic's INFO lines (plugin set-up on import, 'Running upgrade ...') are for migration
+    authors; on a run's first use of a store they flood the console, so only its warnings
+    pass while it is imported and migrates (`stockml-jobs db upgrade` still shows them)."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def open_store(url: str | None = None, upgrade: bool = True, **engine_kwargs: Any) -> Store:
     """Open the store at `url` (default: $STOCKML_STORE_URL or outputs/jobs.db).
 
@@ -160,10 +175,11 @@ def open_store(url: str | None = None, upgrade: bool = True, **engine_kwargs: An
     url = absolute_url(url)
     store = Store(url, engine, sessionmaker(engine, expire_on_commit=False))
     if upgrade and not _schema_is_current(engine):
-        from stockml.jobs.migrate import upgrade_to_head
-
         try:
-            upgrade_to_head(engine)
+            with _alembic_quiet():
+                from stockml.jobs.migrate import upgrade_to_head
+
+                upgrade_to_head(engine)
         except sa.exc.DBAPIError as exc:
             engine.dispose()
             raise StoreError(describe_error(url, exc)) from exc
