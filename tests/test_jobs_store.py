@@ -121,7 +121,8 @@ def test_migrating_a_new_store_keeps_alembic_info_off_the_console(
     console (they were 14 lines under [HYDRA] on a first multirun)."""
     import logging
 
-    with caplog.at_level(logging.INFO):
+    alembic = logging.getLogger("alembic")
+    with caplog.at_level(logging.INFO, logger="alembic"):  # whatever other tests set
         open_store(f"sqlite:///{tmp_path / 'new.db'}").engine.dispose()
+        assert alembic.level == logging.INFO  # left as it was
     assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
-    assert logging.getLogger("alembic").level == logging.NOTSET  # left as it was
