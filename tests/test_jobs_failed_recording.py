@@ -40,14 +40,15 @@ main()
 """
 
 
-def test_mlflow_failure_leaves_a_failed_run_directory(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", BROKEN_MLFLOW, *SMALL],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
+def _run_patched(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`stockml *args` in `cwd`, through `script`, which breaks part of MLflow first."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True, timeout=600
     )
+
+
+def test_mlflow_failure_leaves_a_failed_run_directory(tmp_path: Path) -> None:
+    done = _run_patched(BROKEN_MLFLOW, tmp_path, *SMALL)
     assert done.returncode == 1, done.stderr
     [job] = queue.list_jobs(open_store(f"sqlite:///{tmp_path / 'outputs' / 'jobs.db'}"))
     run_dir = Path(job.output_dir)  # type: ignore[arg-type]
@@ -116,15 +117,9 @@ mlflow.MlflowClient.log_artifact = metrics_unreachable""",
 def test_a_rolling_run_whose_recording_fails_has_no_metrics_file(tmp_path: Path) -> None:
     """The rolling preset logs its metrics.json through MlflowClient; when that fails, the run
     directory says so and holds no metrics.json, as for any run."""
-    done = subprocess.run(
-        [
-            sys.executable, "-c", BROKEN_CLIENT, *SMALL, "store.enabled=false",
-            "experiment=rolling_retrain", "rolling.step=120", "holdout.start=2011-01-01",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = _run_patched(
+        BROKEN_CLIENT, tmp_path, *SMALL, "store.enabled=false",
+        "experiment=rolling_retrain", "rolling.step=120", "holdout.start=2011-01-01",
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     [run_dir] = [p.parent for p in tmp_path.glob("outputs/runs/*/*/.hydra")]
