@@ -1,0 +1,1 @@
+"""What a researcher looks at: leaderboards and the HTML report of runs, experiments and sweeps."""
