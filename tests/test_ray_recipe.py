@@ -2,26 +2,19 @@
 concurrent Optuna sweeps launched on Ray, sharing one study in PostgreSQL, one MLflow tracking
 server (on a PostgreSQL backend, serving the artifacts) and one PostgreSQL job store.
 
-`.ci/run` starts the Ray head and the MLflow server and names them in STOCKML_TEST_RAY_ADDRESS
-and STOCKML_TEST_MLFLOW_URI; without those variables the fixture starts its own, so the README's
-test command works on any machine with PostgreSQL.
+`.ci/run` starts the Ray head and the MLflow server (tests/ray_cluster.py) and names them in
+STOCKML_TEST_RAY_ADDRESS and STOCKML_TEST_MLFLOW_URI; without those variables the fixture starts
+its own, so the README's test command works on any machine with PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
@@ -30,6 +23,8 @@ import pytest
 import sqlalchemy as sa
 from mlflow import MlflowClient
 from optuna.trial import TrialState
+from ray_cluster import Cluster, running_cluster
+from test_readme_commands import README, readme_commands
 
 from stockml.jobs.db import open_store
 from stockml.jobs.models import Job, JobStatus
@@ -37,9 +32,6 @@ from stockml.jobs.models import Job, JobStatus
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 pytest_plugins = ["jobs_fixtures"]
 
-RAY_ADDRESS_ENV = "STOCKML_TEST_RAY_ADDRESS"
-MLFLOW_URI_ENV = "STOCKML_TEST_MLFLOW_URI"
-START_TIMEOUT_S = 180
 SWEEP_TIMEOUT_S = 420
 TRIALS_PER_SWEEP = 2
 SMALL = [
@@ -52,101 +44,21 @@ SMALL = [
 ]
 
 
-@dataclass
-class Cluster:
-    """Where the Ray head and the MLflow server answer, and what a client needs to join."""
-
-    ray_address: str
-    mlflow_uri: str
-    env: dict[str, str] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(ready: object, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ready():  # type: ignore[operator]
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-2000:]
-            pytest.fail(f"{what} did not start (exit code {process.poll()}):\n{tail}")
-        time.sleep(1)
-
-
-def _mlflow_answers(uri: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group this fixture started (`ray start --block` stops its Ray
-    processes on it; `mlflow server` its web workers), SIGKILL if it does not end."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+def readme_ray_command() -> list[str]:
+    """The arguments of the README's `stockml ... hydra/launcher=ray ...` command."""
+    [args] = [a for a in readme_commands(README.read_text()) if "hydra/launcher=ray" in a]
+    return args
 
 
 @pytest.fixture(scope="module")
 def cluster(postgres_url: str) -> Iterator[Cluster]:
-    """The cluster .ci/run started, or a Ray head and an MLflow server started here."""
-    ray_address, mlflow_uri = os.environ.get(RAY_ADDRESS_ENV), os.environ.get(MLFLOW_URI_ENV)
-    if ray_address and mlflow_uri:
-        yield Cluster(ray_address, mlflow_uri)
+    """The cluster .ci/run started, or one started here for this module."""
+    started = Cluster.from_environment()
+    if started is not None:
+        yield started
         return
-    bin_dir = Path(sys.executable).parent
-    scratch = Path(tempfile.mkdtemp(prefix="stockml-ray-"))  # short: Ray's sockets live here
-    database = f"stockml_mlflow_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
-    backend = sa.make_url(postgres_url).set(database=database)
-    ray_port, mlflow_port = _free_port(), _free_port()
-    # A token of this cluster's own: Ray turns token authentication on whenever one exists.
-    env = {
-        "RAY_USAGE_STATS_ENABLED": "0",
-        "RAY_AUTH_MODE": "token",
-        "RAY_AUTH_TOKEN": secrets.token_hex(32),
-    }
-    ray_log, mlflow_log = scratch / "ray.log", scratch / "mlflow.log"
-    with ray_log.open("wb") as ray_out, mlflow_log.open("wb") as mlflow_out:
-        ray_head = subprocess.Popen(
-            [bin_dir / "ray", "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-             f"--port={ray_port}", "--num-cpus=2", "--include-dashboard=false",
-             "--disable-usage-stats", f"--temp-dir={scratch / 'ray'}"],
-            env={**os.environ, **env}, stdout=ray_out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        mlflow_server = subprocess.Popen(
-            [bin_dir / "mlflow", "server", "--host=127.0.0.1", f"--port={mlflow_port}",
-             "--workers=1", f"--backend-store-uri={backend.render_as_string(False)}",
-             "--serve-artifacts", f"--artifacts-destination={scratch / 'artifacts'}"],
-            stdout=mlflow_out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    mlflow_uri = f"http://127.0.0.1:{mlflow_port}"
-    try:
-        _wait_for(lambda: "Ray runtime started" in ray_log.read_text(errors="replace"),
-                  "the Ray head", ray_head, ray_log)  # fmt: skip
-        _wait_for(lambda: _mlflow_answers(mlflow_uri), "the MLflow server", mlflow_server,
-                  mlflow_log)  # fmt: skip
-        yield Cluster(f"127.0.0.1:{ray_port}", mlflow_uri, env)
-    finally:
-        _stop(ray_head)
-        _stop(mlflow_server)
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
-        subprocess.run(["rm", "-rf", str(scratch)], check=False)
+    with running_cluster(postgres_url) as cluster:
+        yield cluster
 
 
 def test_two_ray_sweeps_share_one_study_one_mlflow_server_and_one_job_store(
@@ -154,11 +66,19 @@ def test_two_ray_sweeps_share_one_study_one_mlflow_server_and_one_job_store(
 ) -> None:
     study_name = f"ray_{uuid.uuid4().hex[:8]}"
     experiment_name = f"ray_recipe_{study_name}"
+    # The README's command with this machine's stores in place of its placeholders, then small
+    # settings (later overrides win in Hydra).
+    stores = {
+        "hydra.sweeper.storage": postgres_url,
+        "tracking.uri": cluster.mlflow_uri,
+        "store.url": postgres_store_url,
+    }
+    recipe = readme_ray_command()
+    assert set(stores) <= {arg.partition("=")[0] for arg in recipe}
     command = [
-        sys.executable, "-m", "stockml", "-m", "hparams_search=ridge_optuna",
-        "hydra/launcher=ray", "hydra.launcher.ray.init.address=auto",
-        f"hydra.sweeper.storage={postgres_url}", f"tracking.uri={cluster.mlflow_uri}",
-        f"store.url={postgres_store_url}",
+        sys.executable, "-m", "stockml",
+        *(f"{key}={stores[key]}" if key in stores else arg
+          for arg in recipe for key in [arg.partition("=")[0]]),
         f"hydra.sweeper.study_name={study_name}", f"hydra.sweeper.n_trials={TRIALS_PER_SWEEP}",
         f"tracking.experiment_name={experiment_name}", *SMALL,
     ]  # fmt: skip
