@@ -41,6 +41,13 @@ def test_seed_and_quiet_settings_reach_the_estimator(model: str) -> None:
 
 
 @pytest.mark.parametrize("model", BOOSTERS)
+def test_search_space_names_real_estimator_parameters(model: str) -> None:
+    cfg = compose_config([f"model={model}"])
+    declared = set(cfg.model.search_space)
+    assert declared and declared <= set(build_step(cfg.model).get_params())
+
+
+@pytest.mark.parametrize("model", BOOSTERS)
 def test_parallel_jobs_hand_their_thread_budget_to_the_booster(model: str) -> None:
     cfg = compose_config([f"model={model}"])
     launcher = OmegaConf.create({"n_jobs": 2})
