@@ -198,3 +198,10 @@ def test_data_parquet_on_a_partitioned_store_names_the_option(tmp_path: Path) ->
     root = write_store(tmp_path / "store", "ticker")
     with pytest.raises(DataValidationError, match="use data=parquet_dataset"):
         load_files(root, file_format="parquet")
+
+
+def test_a_corrupt_file_a_plain_store_must_scan_fails_in_one_line(tmp_path: Path) -> None:
+    root = write_store(tmp_path / "store", "plain")
+    corrupt(sorted(root.glob("*.parquet"))[-1])
+    with pytest.raises(DataValidationError, match="not a readable Parquet dataset"):
+        load_dataset(root, tickers=["XYZ"])

@@ -156,7 +156,8 @@ def load_dataset(
     ``year=2004/``) or a plain set of files, with tickers in ``ticker_column`` (a column or a
     partition key), never in file names. The selection is pushed down into the read (see
     `stockml.data.parquet_dataset`); the rows then go through the same parsing, checks and
-    adjustment as every other source.
+    adjustment as every other source; row numbers in its messages count rows of the
+    selection, since the files' own rows are not read one file at a time.
     """
     check_timezone(timezone)
     check_missing_policy(missing)

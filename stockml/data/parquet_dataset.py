@@ -16,6 +16,8 @@ partition key is read as the calendar year of the date column.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 from operator import and_
@@ -104,7 +106,7 @@ class ParquetStore:
         if not survivors:
             self._refuse_absent(selection.tickers or [])
             raise DataValidationError(f"{self.label}: no files hold the selected dates")
-        try:
+        with self._readable():
             schema = pa.unify_schemas([survivors[0].physical_schema, self._keys])
             ticker = self._ticker_name(schema)
             columns = read_columns(
@@ -118,15 +120,21 @@ class ParquetStore:
                 ]
             )
             table = self._factory.finish(schema).to_table(columns=columns, filter=row_filter)
-        except (pa.ArrowException, OSError) as exc:
-            raise DataValidationError(
-                f"{self.label}: not a readable Parquet dataset: {first_line(exc)}"
-            ) from exc
         frame = table.to_pandas(date_as_object=False)
         if selection.tickers is not None:
             found = set(_normalized(frame[ticker]))
             self._refuse_absent([name for name in selection.tickers if name not in found])
         return frame
+
+    @contextmanager
+    def _readable(self) -> Iterator[None]:
+        """Arrow's errors about a file (corrupt, truncated, clashing types) as one line."""
+        try:
+            yield
+        except (pa.ArrowException, OSError) as exc:
+            raise DataValidationError(
+                f"{self.label}: not a readable Parquet dataset: {first_line(exc)}"
+            ) from exc
 
     def _ticker_name(self, schema: pa.Schema) -> str:
         ticker = _find(schema.names, self.ticker_column)
@@ -183,9 +191,10 @@ class ParquetStore:
                 for fragment in self._by_path.get_fragments()
             ]
             return set(_normalized(pd.Series(keys, dtype="object").dropna()))
-        schema = self._factory.inspect()
-        column = self._ticker_name(schema)
-        values = self._factory.finish(schema).to_table(columns=[column]).column(0)
+        with self._readable():
+            schema = self._factory.inspect()
+            column = self._ticker_name(schema)
+            values = self._factory.finish(schema).to_table(columns=[column]).column(0)
         return set(_normalized(values.to_pandas().dropna()))
 
 
