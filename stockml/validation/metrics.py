@@ -176,6 +176,41 @@ def daily_correlations(y_true: Any, y_pred: Any, dates: Any, rank: bool = False)
     return pd.Series(daily, index=pd.Index(uniques, name="date"), name="rank_ic" if rank else "ic")
 
 
+def grid_correlations(y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False) -> np.ndarray:
+    """``daily_correlations`` for a date x ticker grid (NaN where a ticker has no row): one
+    value per grid row, by the same rules, in a few array passes and no groupby.
+
+    A row is used where both sides are known. The IC decay correlates one forecast with
+    many horizons' returns, where the grouped version took seconds on a large holdout.
+    """
+    known = np.isfinite(y_true) & np.isfinite(y_pred)
+    x, y = np.where(known, y_true, np.nan), np.where(known, y_pred, np.nan)
+    if rank:
+        x, y = (rankdata(side, axis=1, nan_policy="omit") for side in (x, y))
+    count = known.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spreads = [np.fmax.reduce(side, axis=1) - np.fmin.reduce(side, axis=1) for side in (x, y)]
+        dx = x - np.nansum(x, axis=1, keepdims=True) / count[:, None]
+        dy = y - np.nansum(y, axis=1, keepdims=True) / count[:, None]
+        xy, xx, yy = (np.nansum(a * b, axis=1) for a, b in ((dx, dy), (dx, dx), (dy, dy)))
+        daily = np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
+    defined = (count >= MIN_NAMES_PER_DATE) & (spreads[0] > 0) & (spreads[1] > 0)
+    return np.where(defined, daily, np.nan)
+
+
+def mean_grid_correlation(y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False) -> float:
+    """The IC (rank IC with ``rank``) of a date x ticker grid exactly as ``regression_metrics``
+    reports it for the same rows: the mean of the defined per-date correlations, else the
+    pooled one (NaN when no row has both sides)."""
+    daily = grid_correlations(y_true, y_pred, rank)
+    if np.isfinite(daily).any():
+        return float(np.nanmean(daily))
+    known = np.isfinite(y_true) & np.isfinite(y_pred)
+    if not known.any():
+        return float("nan")
+    return _POOLED["rank_ic" if rank else "ic"](y_true[known], y_pred[known])
+
+
 def _information_ratio(daily: np.ndarray) -> float:
     if daily.size < 2:
         return float("nan")
