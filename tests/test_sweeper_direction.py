@@ -25,6 +25,13 @@ from stockml.tuning.optuna_sweep import SweepRefused, run_sweep
         ("cv_mse_mean", None, ["minimize"]),
         ("cv_mae_mean", None, ["minimize"]),
         ("cv_ic_std", None, ["minimize"]),
+        ("cv_ls_sharpe_mean", None, ["maximize"]),
+        ("cv_ls_net_sharpe_mean", None, ["maximize"]),
+        ("cv_ls_ann_return_mean", None, ["maximize"]),
+        ("cv_q_spread_mean", None, ["maximize"]),
+        ("cv_ls_max_drawdown_mean", None, ["maximize"]),  # negative: closer to 0 is better
+        ("cv_ls_turnover_mean", None, ["minimize"]),
+        ("cv_ls_sharpe_std", None, ["minimize"]),
         ("cv_ic_mean", "maximize", ["maximize"]),
         (["cv_ic_mean", "cv_mse_mean"], None, ["maximize", "minimize"]),
         (["cv_ic_mean", "cv_ic_std"], ["maximize", "minimize"], ["maximize", "minimize"]),
@@ -53,6 +60,8 @@ def test_a_contradicting_direction_is_refused(metric, direction, message) -> Non
     ("value", "message"),
     [
         (["cv_ic_mean", "test_ic"], "optimized_metric='test_ic' is not a CV metric"),
+        ("test_ls_net_sharpe", "optimized_metric='test_ls_net_sharpe' is not a CV metric"),
+        ("cv_benchmark_sharpe_mean", "is not a CV metric"),  # not the model's score
         ([], "name one metric or a list of distinct ones"),
         (["cv_ic_mean", "cv_ic_mean"], "name one metric or a list of distinct ones"),
     ],
