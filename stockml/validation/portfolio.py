@@ -46,7 +46,7 @@ from stockml.reporting.schema import (
     PeriodEvaluation,
     QuantileReturns,
 )
-from stockml.validation.metrics import daily_correlations, mean_grid_correlation
+from stockml.validation.metrics import daily_correlations, grid_ranks, mean_grid_correlation
 
 # Portfolio metrics a sweep may optimise, and whether higher is better. The benchmark's are
 # reported beside them but are not a model's score, so they are not selectable.
@@ -363,12 +363,15 @@ def ic_decay(
     ahead, averaged over dates by the rules of `regression_metrics` (undefined: NaN)."""
     grid = _Grid.of(predictions)
     ic, rank_ic = np.full(max_horizon, np.nan), np.full(max_horizon, np.nan)
+    forecast_ranks = grid_ranks(grid.prediction)
     for bars in range(1, max_horizon + 1):
         with np.errstate(divide="ignore", invalid="ignore"):
             ahead = np.log(prices.forward(grid.dates, grid.tickers, bars))
         realised = np.where(grid.present, ahead, np.nan)
         ic[bars - 1] = mean_grid_correlation(realised, grid.prediction)
-        rank_ic[bars - 1] = mean_grid_correlation(realised, grid.prediction, rank=True)
+        rank_ic[bars - 1] = mean_grid_correlation(
+            realised, grid.prediction, rank=True, pred_ranks=forecast_ranks
+        )
     return ic, rank_ic
 
 
