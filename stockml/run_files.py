@@ -70,7 +70,9 @@ def metrics_document(
             }
             for fold in result.cv.folds
         ],
-        "holdout": {k: _finite_or_none(v) for k, v in result.holdout.items()},
+        "holdout": {
+            k: _finite_or_none(v) for k, v in {**result.holdout, **result.portfolio}.items()
+        },
         "baseline": {
             name: {k: _finite_or_none(v) for k, v in values.items()}
             for name, values in result.baselines.items()

@@ -48,6 +48,12 @@ LABELS = {
 }
 
 
+def settings_for(
+    quantiles: int = 3, top_k: int | None = None, cost_bps: float = 10.0, horizon: int = 2
+) -> PortfolioSettings:
+    return PortfolioSettings(quantiles, top_k, cost_bps, horizon, 4, periods_per_year=252.0)
+
+
 def price_panel(closes: dict[str, list[float]], dates: pd.DatetimeIndex) -> pd.DataFrame:
     close = np.concatenate([np.asarray(closes[t], dtype=float) for t in closes])
     frame = pd.DataFrame(
@@ -68,7 +74,7 @@ def forecast_frame(tickers: list[str], dates: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def test_hand_worked_three_tickers_six_dates() -> None:
-    settings = PortfolioSettings(quantiles=3, top_k=None, cost_bps=10.0, horizon=2)
+    settings = settings_for(quantiles=3, top_k=None, cost_bps=10.0, horizon=2)
     prices = PriceGrid(price_panel(CLOSES, DATES))
     result = evaluate_portfolio(forecast_frame(["A", "B", "C"], DATES[:6]), prices, settings)
     # Slices formed (A, B, C): top quantile of 3 names = 1 name long at +1, 1 short at -1.
@@ -116,7 +122,7 @@ def test_hand_worked_three_tickers_six_dates() -> None:
 
 
 def test_one_ticker_trades_the_forecasts_sign_against_buy_and_hold() -> None:
-    settings = PortfolioSettings(quantiles=3, cost_bps=10.0, horizon=2)
+    settings = settings_for(quantiles=3, cost_bps=10.0, horizon=2)
     frame = forecast_frame(["A"], DATES[:6]).assign(prediction=[0.3, -0.1, -0.2, 0.1, 0.0, 0.2])
     result = evaluate_portfolio(frame, PriceGrid(price_panel({"A": CLOSES["A"]}, DATES)), settings)
     assert result.mode == "timing"
@@ -228,7 +234,7 @@ def random_case() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.mark.parametrize("top_k", [None, 2])
 def test_matches_an_independent_pandas_implementation(random_case, horizon, top_k) -> None:
     predictions, panel = random_case
-    settings = PortfolioSettings(quantiles=4, top_k=top_k, cost_bps=25.0, horizon=horizon)
+    settings = settings_for(quantiles=4, top_k=top_k, cost_bps=25.0, horizon=horizon)
     result = evaluate_portfolio(predictions, PriceGrid(panel), settings)
     expected = reference(predictions, panel, settings)
     for name in ("gross", "turnover", "net", "benchmark", "quantile_means"):
@@ -259,7 +265,7 @@ def test_ic_decay_uses_the_labels_calendar_convention(random_case) -> None:
 
 def test_a_constant_forecast_trades_nothing() -> None:
     frame = forecast_frame(["A", "B", "C"], DATES[:6]).assign(prediction=0.0)
-    result = evaluate_portfolio(frame, PriceGrid(price_panel(CLOSES, DATES)), PortfolioSettings())
+    result = evaluate_portfolio(frame, PriceGrid(price_panel(CLOSES, DATES)), settings_for())
     assert not result.gross.any() and not result.turnover.any()
     assert math.isnan(result.metrics["ls_sharpe"]) and math.isnan(result.metrics["q_spread"])
 

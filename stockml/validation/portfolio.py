@@ -77,14 +77,15 @@ FORECAST_SAMPLE_SIZE = 2000
 
 @dataclass(frozen=True)
 class PortfolioSettings:
-    """The `evaluation` config group, plus the label horizon and the bar frequency."""
+    """The `evaluation` config group (whose YAML holds the defaults), plus the label horizon
+    and the bar frequency."""
 
-    quantiles: int = 5
-    top_k: int | None = None
-    cost_bps: float = 10.0
-    horizon: int = 1
-    max_decay_horizon: int = 10
-    periods_per_year: float = TRADING_DAYS_PER_YEAR
+    quantiles: int
+    top_k: int | None
+    cost_bps: float
+    horizon: int
+    max_decay_horizon: int
+    periods_per_year: float
 
     def document(self, mode: Literal["long_short", "timing"]) -> EvaluationSettings:
         return {
