@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # importing it here would pull the feature code into `stockml
     from stockml.dataset import ModellingData
 
 REPORTED_METRICS: tuple[str, ...] = (*METRIC_NAMES, "icir", "rank_icir")
-# Every per-fold metric CrossValidationResult.summary() averages (portfolio ones once added).
+# Every per-fold metric CrossValidationResult.summary() averages; the portfolio ones are
+# added to each fold by `evaluate_forecasts`, after the CV (a search never computes them).
 FOLD_METRICS: tuple[str, ...] = (*REPORTED_METRICS, *PORTFOLIO_METRICS)
 
 
