@@ -128,6 +128,7 @@ def test_out_of_fold_period_stitches_the_folds_before_the_holdout(result) -> Non
     assert document["holdout"]["ic_decay"]["ic"][0] == pytest.approx(result.holdout["ic"])
 
 
+
 def test_feature_importance_names_the_models_inputs(result) -> None:
     importance = result.evaluation["feature_importance"]
     assert importance["kind"] == "coefficient"

@@ -15,9 +15,11 @@ from stockml.data.schema import make_panel_index
 from stockml.evaluation import evaluate_forecasts, portfolio_settings
 from stockml.experiment import run_experiment
 from stockml.target import forward_log_return
+from stockml.validation.metrics import daily_correlations
 from stockml.validation.portfolio import (
     PortfolioSettings,
     PriceGrid,
+    evaluate_period,
     evaluate_portfolio,
     ic_decay,
     newey_west_t,
@@ -331,3 +333,22 @@ def test_cv_evaluation_is_blind_to_holdout_prices() -> None:
     assert perturbed["holdout"]["ic_decay"] != original["holdout"]["ic_decay"]  # it does read them
     decay = original["cv"]["ic_decay"]["ic"]
     assert all(value is not None for value in decay)
+
+
+def test_the_period_document_matches_the_per_date_ic_and_the_portfolio(random_case) -> None:
+    predictions, panel = random_case
+    settings = settings_for(quantiles=4, horizon=3)
+    period, portfolio = evaluate_period(predictions, PriceGrid(panel), settings)
+    for name, rank in (("ic", False), ("rank_ic", True)):
+        expected = daily_correlations(
+            predictions["y_true"], predictions["prediction"], predictions["date"], rank
+        )
+        recorded = np.array(period["ic_by_date"][name], dtype=float)
+        assert np.isfinite(recorded).sum() > 40
+        np.testing.assert_allclose(recorded, expected.to_numpy(), rtol=1e-9, atol=1e-12)
+    assert period["ic_by_date"]["date"] == period["daily"]["date"]
+    assert pd.DatetimeIndex(period["daily"]["date"]).equals(portfolio.dates)
+    assert period["daily"]["net"] == pytest.approx(list(portfolio.net))
+    assert period["quantile_returns"]["quantile"] == [1, 2, 3, 4]
+    assert period["ic_decay"]["horizon"] == [1, 2, 3, 4]
+    assert len(period["forecast_vs_realised"]["prediction"]) == len(predictions)

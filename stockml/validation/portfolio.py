@@ -46,7 +46,7 @@ from stockml.reporting.schema import (
     PeriodEvaluation,
     QuantileReturns,
 )
-from stockml.validation.metrics import daily_correlations, grid_ranks, mean_grid_correlation
+from stockml.validation.metrics import grid_correlations, grid_ranks, mean_grid_correlation
 
 # Portfolio metrics a sweep may optimise, and whether higher is better. The benchmark's are
 # reported beside them but are not a model's score, so they are not selectable.
@@ -391,9 +391,10 @@ def evaluate_period(
     portfolio = evaluate_portfolio(predictions, prices, settings)
     y_true = predictions["y_true"].to_numpy(dtype=float)
     forecast = predictions["prediction"].to_numpy(dtype=float)
-    dates = pd.DatetimeIndex(predictions[DATE_LEVEL])
-    ic = daily_correlations(y_true, forecast, dates)
-    rank_ic = daily_correlations(y_true, forecast, dates, rank=True)
+    grid = _Grid.of(predictions)
+    # `daily_correlations` on the grid: the same per-date rules without a groupby.
+    ic = grid_correlations(grid.label, grid.prediction)
+    rank_ic = grid_correlations(grid.label, grid.prediction, rank=True)
     decay_ic, decay_rank_ic = ic_decay(predictions, prices, settings.max_decay_horizon)
     rng = np.random.default_rng(0)
     sample = np.sort(rng.permutation(len(predictions))[:FORECAST_SAMPLE_SIZE])
@@ -404,11 +405,7 @@ def evaluate_period(
         "benchmark": _listed(portfolio.benchmark),
         "turnover": _listed(portfolio.turnover),
     }
-    ic_by_date: DatedIC = {
-        "date": _iso(pd.DatetimeIndex(ic.index)),
-        "ic": _listed(ic.to_numpy()),
-        "rank_ic": _listed(rank_ic.to_numpy()),
-    }
+    ic_by_date: DatedIC = {"date": _iso(grid.dates), "ic": _listed(ic), "rank_ic": _listed(rank_ic)}
     quantiles: QuantileReturns = {
         "quantile": list(range(1, settings.quantiles + 1)),
         "mean_return": _listed(portfolio.quantile_means),
