@@ -16,6 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 from stockml.messages import first_line
 
 CONFIG_NAME = "config"
+# Hydra's own settings for stockml runs (run/sweep dirs, callbacks): conf/hydra/default.yaml.
+HYDRA_SETTINGS = Path("hydra") / "default.yaml"
 # `${stockml.abspath:outputs}`: a path made absolute against the directory the command was
 # started in (`hydra.runtime.cwd`). A launcher such as Ray runs each job in a worker process
 # whose working directory is not that one, and Hydra makes the job's output directory absolute
@@ -39,6 +41,13 @@ def config_dir() -> Path:
         if (candidate / f"{CONFIG_NAME}.yaml").is_file():
             return candidate
     raise ConfigError(f"stockml's conf/ directory was not found beside or inside {package_dir}")
+
+
+def hydra_settings() -> DictConfig:
+    """The `hydra:` node stockml runs with, for configs composed without conf/ (snapshots)."""
+    settings = OmegaConf.load(config_dir() / HYDRA_SETTINGS)
+    assert isinstance(settings, DictConfig)
+    return settings
 
 
 def compose_config(overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:

@@ -6,13 +6,17 @@ import re
 
 import pytest
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from stockml.config import ConfigError, compose_config, config_dir
+from stockml.config import ConfigError, compose_config, config_dir, hydra_settings
 from stockml.config_checks import check_config
+from stockml.data import load_sample
 from stockml.errors import EXTRAS
 from stockml.pipeline import build_pipeline, build_step
+from stockml.tuning.study_identity import problem_of
 
 PIPELINE_GROUPS = ("model", "scaler", "selection")
 
@@ -118,3 +122,91 @@ def test_wrong_values_are_refused_with_the_key_named(override: str, message: str
 def test_unknown_group_option_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="model/nope"):
         compose_config(["model=nope"])
+
+
+# Where and how a run is recorded lives in groups; these single-value overrides predate them
+# and are in tests, README and users' scripts.
+@pytest.mark.parametrize(
+    ("override", "key", "value"),
+    [
+        ("tracking.enabled=false", "tracking.enabled", False),
+        ("store.enabled=false", "store.enabled", False),
+        ("tracking.uri=sqlite:///elsewhere.db", "tracking.uri", "sqlite:///elsewhere.db"),
+        ("store.url=sqlite:///jobs2.db", "store.url", "sqlite:///jobs2.db"),
+        ("paths.output_root=/tmp/out", "tracking.uri", "sqlite:////tmp/out/mlflow.db"),
+        ("paths.output_root=/tmp/out", "store.url", "sqlite:////tmp/out/jobs.db"),
+        ("registry.register=true", "registry.register", True),
+        ("tracking=none", "tracking.enabled", False),
+        ("store=none", "store.enabled", False),
+    ],
+)
+def test_recording_overrides_keep_working(override: str, key: str, value: object) -> None:
+    assert OmegaConf.select(compose_config([override]), key) == value
+
+
+@pytest.mark.parametrize(("group", "off"), [("tracking", "none"), ("store", "none")])
+def test_the_off_option_is_the_enabled_one_switched_off(group: str, off: str) -> None:
+    enabled_off = compose_config([f"{group}.enabled=false"])[group]
+    assert compose_config([f"{group}={off}"])[group] == enabled_off
+
+
+def test_postgres_store_takes_its_url_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("STOCKML_STORE_URL", "postgresql+psycopg://u@db/jobs")
+    assert compose_config(["store=postgres"]).store.url == "postgresql+psycopg://u@db/jobs"
+    monkeypatch.delenv("STOCKML_STORE_URL")
+    with pytest.raises(InterpolationResolutionError, match="STOCKML_STORE_URL"):
+        _ = compose_config(["store=postgres"]).store.url
+
+
+def test_root_config_is_a_defaults_list_and_its_choices_are_recorded() -> None:
+    root = OmegaConf.load(config_dir() / "config.yaml")
+    assert not {"paths", "tracking", "store", "registry", "hydra"} & set(root)
+    choices = compose_config(return_hydra_config=True).hydra.runtime.choices
+    infrastructure = {"paths", "tracking", "store", "registry", "hydra"}
+    assert infrastructure <= set(choices)
+    for group in infrastructure:
+        assert choices[group] in group_options(group)
+
+
+def test_hydra_settings_come_from_their_group() -> None:
+    hydra_cfg = compose_config(["paths.output_root=/tmp/out"], return_hydra_config=True).hydra
+    assert set(hydra_cfg.callbacks) == set(hydra_settings().callbacks)
+    assert hydra_cfg.run.dir.startswith("/tmp/out/runs/")
+    assert hydra_cfg.job.chdir is False
+
+
+def test_fast_debug_preset_shrinks_the_work_and_keeps_nothing_heavy() -> None:
+    full, fast = compose_config(), compose_config(["debug=fast"])
+    assert set(fast.data.tickers) < set(load_sample().index.get_level_values("ticker"))
+    assert str(fast.data.start) > str(load_sample().index.get_level_values("date").min().date())
+    assert fast.cv.n_splits < full.cv.n_splits
+    assert len(instantiate(fast.features).get_feature_names_out()) < len(
+        instantiate(full.features).get_feature_names_out()
+    )
+    assert full.tracking.log_model and not fast.tracking.log_model
+    assert full.store.enabled and not fast.store.enabled
+
+
+def test_fast_debug_preset_slices_synthetic_data_and_leaves_own_files_whole() -> None:
+    full, fast = compose_config(["data=synthetic"]), compose_config(["data=synthetic", "debug=fast"])
+    assert fast.data.n_tickers < full.data.n_tickers and fast.data.n_days < full.data.n_days
+    own = ["data=csv", "data.path=prices.csv"]
+    assert compose_config([*own, "debug=fast"]).data == compose_config(own).data
+
+
+def test_command_line_values_beat_the_fast_debug_preset() -> None:
+    cfg = compose_config(["debug=fast", "store.enabled=true", "features=full", "cv.n_splits=4"])
+    assert cfg.store.enabled and cfg.features.preset == "full" and cfg.cv.n_splits == 4
+
+
+@pytest.mark.parametrize("preset", ["experiment=weekly_purged", "experiment=tune_ridge"])
+def test_fast_debug_preset_composes_with_experiment_presets(preset: str) -> None:
+    cfg = compose_config([preset, "debug=fast"])
+    check_config(cfg)
+    assert cfg.features.preset == "minimal" and not cfg.store.enabled
+
+
+def test_recording_groups_stay_out_of_an_optuna_study_identity() -> None:
+    recording = ["tracking=none", "store=none", "paths.output_root=/tmp/x", "registry.register=true"]
+    default = problem_of(compose_config(return_hydra_config=True), swept=())
+    assert problem_of(compose_config(recording, return_hydra_config=True), swept=()) == default

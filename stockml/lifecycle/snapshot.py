@@ -18,7 +18,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from stockml.config import CONFIG_NAME, ConfigError, config_dir
+from stockml.config import CONFIG_NAME, ConfigError, config_dir, hydra_settings
 from stockml.lifecycle.errors import LifecycleError
 from stockml.messages import first_line
 from stockml.run_files import METRICS_FILE
@@ -107,11 +107,10 @@ def config_dir_for(snapshot: RunSnapshot) -> Iterator[Path]:
     """A temporary Hydra config dir whose primary config is the snapshot.
 
     The snapshot lacks the `hydra:` node (Hydra saves it apart), so today's run-directory
-    layout and callbacks are added: where outputs go stays the usual
+    layout and callbacks (conf/hydra/default.yaml) are added: where outputs go stays the usual
     `${paths.output_root}/runs/...`, while every experiment value comes from the snapshot.
     """
-    hydra_node = OmegaConf.load(config_dir() / f"{CONFIG_NAME}.yaml").get("hydra")
-    primary = OmegaConf.merge(snapshot.config, {"hydra": hydra_node})
+    primary = OmegaConf.merge(snapshot.config, {"hydra": hydra_settings()})
     with tempfile.TemporaryDirectory(prefix="stockml-snapshot-") as tmp:
         OmegaConf.save(primary, Path(tmp) / f"{CONFIG_NAME}.yaml")
         yield Path(tmp)
