@@ -188,7 +188,10 @@ def test_fast_debug_preset_shrinks_the_work_and_keeps_nothing_heavy() -> None:
 
 
 def test_fast_debug_preset_slices_synthetic_data_and_leaves_own_files_whole() -> None:
-    full, fast = compose_config(["data=synthetic"]), compose_config(["data=synthetic", "debug=fast"])
+    full, fast = (
+        compose_config(["data=synthetic"]),
+        compose_config(["data=synthetic", "debug=fast"]),
+    )
     assert fast.data.n_tickers < full.data.n_tickers and fast.data.n_days < full.data.n_days
     own = ["data=csv", "data.path=prices.csv"]
     assert compose_config([*own, "debug=fast"]).data == compose_config(own).data
@@ -207,6 +210,11 @@ def test_fast_debug_preset_composes_with_experiment_presets(preset: str) -> None
 
 
 def test_recording_groups_stay_out_of_an_optuna_study_identity() -> None:
-    recording = ["tracking=none", "store=none", "paths.output_root=/tmp/x", "registry.register=true"]
+    recording = [
+        "tracking=none",
+        "store=none",
+        "paths.output_root=/tmp/x",
+        "registry.register=true",
+    ]
     default = problem_of(compose_config(return_hydra_config=True), swept=())
     assert problem_of(compose_config(recording, return_hydra_config=True), swept=()) == default
