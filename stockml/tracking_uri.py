@@ -9,9 +9,7 @@ MLflow (seconds of start-up), and only an http(s) server costs a request.
 from __future__ import annotations
 
 import importlib.metadata
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from stockml.config import ConfigError
 
@@ -58,6 +56,10 @@ def _plugin_schemes() -> set[str]:
 
 def _check_server(uri: str, timeout: float) -> None:
     """Any HTTP answer will do (a proxy may ask for credentials); no answer is refused."""
+    # Imported here: urllib.request (http.client, email, ssl) is only needed for a server.
+    import urllib.error
+    import urllib.request
+
     health = uri.rstrip("/") + "/health"
     try:
         with urllib.request.urlopen(health, timeout=timeout):

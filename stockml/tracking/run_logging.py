@@ -20,6 +20,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.tracking.identity import RunIdentity
+from stockml.tracking.requirement_check import without_distribution_scan
 from stockml.tracking_uri import is_tracking_server
 
 if TYPE_CHECKING:
@@ -232,6 +233,7 @@ def log_result(
         log_model(result.pipeline, result.data, int(cfg.target.horizon))
 
 
+@without_distribution_scan()
 def log_model(pipeline: Pipeline, data: ModellingData, horizon: int) -> None:
     """Log the pipeline with the feature recipe it needs, so it predicts without its run."""
     import mlflow
