@@ -1,9 +1,13 @@
 """What `stockml` costs on top of the same work written as a bare scikit-learn script.
 
-    python benchmarks/bench_overhead.py [--runs 5] [--top 12]
+    python benchmarks/bench_overhead.py [--runs 5] [--top 12] [--goals-only]
 
 Every variant is a whole process timed from the outside (interpreter start to exit), because
-that is what a user or a sweep worker waits for: imports, Hydra, recording and all. The work
+that is what a user or a sweep worker waits for: imports, Hydra, recording and all. Each is
+measured twice: wall time, and CPU time (user + system of the process and its children, from
+`resource.getrusage`). The goals (issue 13: under 2.0 s extra with MLflow on, under 0.4 s with
+tracking and the job store off) are judged on CPU time, which load from other processes on a
+shared machine inflates far less than wall time; both tables are printed. The work
 is identical in all of them (bundled sample data, `technical` features, 1-day forward log
 return, 20% holdout, StandardScaler + Ridge(alpha=10), walk-forward CV with
 conf/cv/walk_forward.yaml's parameters) and the script checks that the bare script and
@@ -22,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,8 +36,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 PYTHON = sys.executable
-GOAL_MLFLOW_S = 2.5
-GOAL_NO_TRACKING_S = 0.5
+GOAL_MLFLOW_S = 2.0
+GOAL_NO_TRACKING_S = 0.4
 NO_RECORDING = ("tracking.enabled=false", "store.enabled=false")
 
 # The same experiment as `stockml` with its defaults, by hand; prints the two ICs so the
@@ -147,11 +152,16 @@ def _run(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return completed
 
 
-def _wall(args: Sequence[str], cwd: Path) -> float:
-    """Wall seconds of one whole process, interpreter start to exit."""
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(args: Sequence[str], cwd: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole process, interpreter start to exit."""
+    start, cpu = time.perf_counter(), _children_cpu()
     _run(args, cwd)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def _stockml(*overrides: str) -> list[str]:
@@ -162,14 +172,22 @@ def _fresh_dir(root: Path, label: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{label}-", dir=root))
 
 
-def _interleaved(variants: dict[str, Callable[[], float]], runs: int) -> dict[str, list[float]]:
-    """Round-robin over the variants so background load hits them all alike."""
-    seconds: dict[str, list[float]] = {name: [] for name in variants}
+Timings = dict[str, list[float]]
+
+
+def _interleaved(
+    variants: dict[str, Callable[[], tuple[float, float]]], runs: int
+) -> tuple[Timings, Timings]:
+    """(wall, CPU) seconds per variant, round-robin so background load hits them all alike."""
+    wall: Timings = {name: [] for name in variants}
+    cpu: Timings = {name: [] for name in variants}
     for round_ in range(runs):
         for name, run in variants.items():
-            seconds[name].append(run())
+            wall_s, cpu_s = run()
+            wall[name].append(wall_s)
+            cpu[name].append(cpu_s)
         print(f"  round {round_ + 1}/{runs} done", file=sys.stderr, flush=True)
-    return seconds
+    return wall, cpu
 
 
 def _check_same_work(root: Path) -> str:
@@ -177,7 +195,7 @@ def _check_same_work(root: Path) -> str:
     bare = _run([PYTHON, "-c", BARE_SCRIPT], root)
     theirs = json.loads(bare.stdout.strip().splitlines()[-1])
     cwd = _fresh_dir(root, "check")
-    _wall(_stockml(*NO_RECORDING), cwd)
+    _timed(_stockml(*NO_RECORDING), cwd)
     metrics = json.loads(next(cwd.glob("outputs/runs/*/*/metrics.json")).read_text())
     ours = {"cv_ic_mean": metrics["cv"]["ic"]["mean"], "test_ic": metrics["holdout"]["ic"]}
     same = all(abs(ours[key] - theirs[key]) < 1e-9 for key in ours)
@@ -198,6 +216,22 @@ def _print_table(title: str, seconds: dict[str, list[float]], reference: str) ->
             f"{name:44s}{median:>10.2f}{min(values):>8.2f}{median - base:>+9.2f}"
             f"{median / base:>7.2f}"
         )
+
+
+def _print_goals(cpu: Timings) -> None:
+    """Each goal as met or missed: median extra CPU seconds over the bare script."""
+    base = statistics.median(cpu["bare sklearn script"])
+    off = statistics.median(cpu["stockml, tracking off"]) - base
+    on = max(
+        statistics.median(cpu[name]) - base
+        for name in ("stockml, MLflow on, fresh store", "stockml, MLflow on, warm store")
+    )
+    for label, extra, goal in (
+        ("tracking and job store off", off, GOAL_NO_TRACKING_S),
+        ("MLflow on (worse of fresh and warm store)", on, GOAL_MLFLOW_S),
+    ):
+        verdict = "met" if extra < goal else "MISSED"
+        print(f"goal: {label}: extra CPU {extra:.2f} s < {goal} s: {verdict}")
 
 
 def _probe_steps(root: Path) -> list[tuple[str, float, float]]:
@@ -229,6 +263,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per variant")
     parser.add_argument("--top", type=int, default=12, help="top-level imports to list")
+    parser.add_argument(
+        "--goals-only", action="store_true", help="stop after the goal table (no breakdowns)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
@@ -237,53 +274,45 @@ def main() -> None:
         print(_check_same_work(root))
 
         warm = _fresh_dir(root, "warm")
-        _wall(_stockml("store.enabled=false"), warm)  # untimed: creates the MLflow store
-        seconds = _interleaved(
+        _timed(_stockml("store.enabled=false"), warm)  # untimed: creates the MLflow store
+        wall, cpu = _interleaved(
             {
-                "bare sklearn script": lambda: _wall([PYTHON, "-c", BARE_SCRIPT], root),
-                "stockml, tracking off": lambda: _wall(
+                "bare sklearn script": lambda: _timed([PYTHON, "-c", BARE_SCRIPT], root),
+                "stockml, tracking off": lambda: _timed(
                     _stockml(*NO_RECORDING), _fresh_dir(root, "off")
                 ),
-                "stockml, MLflow on, fresh store": lambda: _wall(
+                "stockml, MLflow on, fresh store": lambda: _timed(
                     _stockml("store.enabled=false"), _fresh_dir(root, "fresh")
                 ),
-                "stockml, MLflow on, warm store": lambda: _wall(
+                "stockml, MLflow on, warm store": lambda: _timed(
                     _stockml("store.enabled=false"), warm
                 ),
             },
             args.runs,
         )
-        _print_table(
-            f"whole-process wall time, {args.runs} runs each", seconds, "bare sklearn script"
-        )
-        base = statistics.median(seconds["bare sklearn script"])
-        off = statistics.median(seconds["stockml, tracking off"]) - base
-        on = max(
-            statistics.median(seconds[name]) - base
-            for name in ("stockml, MLflow on, fresh store", "stockml, MLflow on, warm store")
-        )
-        print(
-            f"goals: tracking off extra {off:.2f} s < {GOAL_NO_TRACKING_S} s: "
-            f"{'met' if off < GOAL_NO_TRACKING_S else 'MISSED'}; "
-            f"MLflow on extra {on:.2f} s (worse store) < {GOAL_MLFLOW_S} s: "
-            f"{'met' if on < GOAL_MLFLOW_S else 'MISSED'}"
-        )
+        for kind, seconds in (("wall", wall), ("CPU", cpu)):
+            _print_table(
+                f"whole-process {kind} time, {args.runs} runs each", seconds, "bare sklearn script"
+            )
+        _print_goals(cpu)
+        if args.goals_only:
+            return
 
         store_on = _fresh_dir(root, "store-warm")
-        _wall(_stockml("tracking.enabled=false"), store_on)  # untimed: creates jobs.db
-        deltas = _interleaved(
+        _timed(_stockml("tracking.enabled=false"), store_on)  # untimed: creates jobs.db
+        deltas, _ = _interleaved(
             {
-                "python -c pass (interpreter)": lambda: _wall([PYTHON, "-c", "pass"], root),
-                "stockml --cfg job (Hydra, no job)": lambda: _wall(
+                "python -c pass (interpreter)": lambda: _timed([PYTHON, "-c", "pass"], root),
+                "stockml --cfg job (Hydra, no job)": lambda: _timed(
                     _stockml("--cfg", "job", *NO_RECORDING), _fresh_dir(root, "cfg")
                 ),
-                "stockml, tracking off, store off": lambda: _wall(
+                "stockml, tracking off, store off": lambda: _timed(
                     _stockml(*NO_RECORDING), _fresh_dir(root, "off")
                 ),
-                "stockml, tracking off, store on, fresh": lambda: _wall(
+                "stockml, tracking off, store on, fresh": lambda: _timed(
                     _stockml("tracking.enabled=false"), _fresh_dir(root, "store")
                 ),
-                "stockml, tracking off, store on, warm": lambda: _wall(
+                "stockml, tracking off, store on, warm": lambda: _timed(
                     _stockml("tracking.enabled=false"), store_on
                 ),
             },
