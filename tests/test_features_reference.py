@@ -35,7 +35,8 @@ def features(aapl: pd.DataFrame) -> pd.DataFrame:
         "oscillators": {"williams_windows": [14], "stoch_windows": [14]},
         "statistics": {"windows": [20]},
     }
-    return FeatureBuilder(families=families).transform(aapl)
+    # float64: these compare the computation itself with a reference, to 1e-8
+    return FeatureBuilder(families=families, dtype="float64").transform(aapl)
 
 
 def _assert_matches(ours: pd.Series, theirs: pd.Series, first_valid: int) -> None:
