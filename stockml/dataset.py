@@ -23,7 +23,13 @@ from omegaconf import DictConfig
 from stockml.data import fingerprint, require_history
 from stockml.data.schema import TICKER_LEVEL
 from stockml.features import FeatureBuilder
-from stockml.target import TARGET_NAME, complete_rows, forward_log_return, time_order
+from stockml.target import (
+    TARGET_NAME,
+    RowCodes,
+    complete_rows,
+    forward_log_return,
+    time_order,
+)
 from stockml.validation import split_holdout
 
 log = logging.getLogger(__name__)
@@ -51,10 +57,24 @@ class ModellingData:
         return list(self.X_dev.columns)
 
 
-def trailing_log_return(panel: pd.DataFrame, horizon: int) -> pd.Series:
-    """log(close[t] / close[t-h]) per ticker: the naive "last return persists" forecast."""
-    log_close = np.log(panel["close"])
-    return log_close - log_close.groupby(level="ticker").shift(horizon)
+def trailing_log_return(panel: pd.DataFrame, horizon: int, rows: np.ndarray) -> np.ndarray:
+    """log(close[t] / close[t-h]) at the panel rows ``rows``: the naive "last return persists"
+    forecast, NaN where the ticker has no bar ``h`` rows back (rows are grouped by ticker)."""
+    close = panel["close"].to_numpy()
+    tickers = panel.index.codes[panel.index.names.index(TICKER_LEVEL)]
+    earlier = rows - horizon
+    known = earlier >= 0
+    known[known] = tickers[earlier[known]] == tickers[rows[known]]
+    trailing = np.full(len(rows), np.nan)
+    trailing[known] = np.log(close[rows[known]]) - np.log(close[earlier[known]])
+    return trailing
+
+
+def positions_in_ticker(codes: RowCodes) -> np.ndarray:
+    """Each row's number within its ticker (0 = first bar), for rows grouped by ticker."""
+    starts = np.flatnonzero(np.diff(codes.tickers, prepend=-1))
+    lengths = np.diff(np.append(starts, len(codes.tickers)))
+    return np.arange(len(codes.tickers)) - np.repeat(starts, lengths)
 
 
 class _Stopwatch:
@@ -84,8 +104,7 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
     X, y = make_design_matrix(panel, builder.fit(panel), horizon)
     watch.lap("dataset")
     X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, horizon)
-    holdout_rows = panel.index.get_indexer(X_holdout.index)
-    last_return = trailing_log_return(panel, horizon).to_numpy()[holdout_rows]
+    last_return = trailing_log_return(panel, horizon, panel.index.get_indexer(X_holdout.index))
     watch.lap("split")
     log.debug(
         "data stages: %s", " ".join(f"{key}={value:.3f}" for key, value in watch.timings.items())
@@ -113,9 +132,10 @@ def make_design_matrix(
     frame then wraps without a copy. Rows with a NaN feature anyway (a zero range or volume
     somewhere) are dropped, as `make_dataset` would; only then is the array copied.
     """
-    label = forward_log_return(panel, horizon).to_numpy()
-    position = panel.groupby(level=TICKER_LEVEL, sort=False).cumcount().to_numpy()
-    rows = time_order(panel.index, ~np.isnan(label) & (position >= builder.warmup_rows))
+    codes = RowCodes.of(panel.index)
+    label = forward_log_return(panel, horizon, codes).to_numpy()
+    past_warmup = positions_in_ticker(codes) >= builder.warmup_rows
+    rows = time_order(codes, ~np.isnan(label) & past_warmup)
     values = builder.transform_rows(panel, rows)
     complete = complete_rows(values, label[rows])
     if not complete.all():

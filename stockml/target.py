@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,21 +27,40 @@ from stockml.messages import InputError
 TARGET_NAME = "target"
 
 
-def forward_log_return(panel: pd.DataFrame, horizon: int = 1) -> pd.Series:
+@dataclass(frozen=True)
+class RowCodes:
+    """Every row's ticker and date as integer codes, in the order of their values.
+
+    Labels and the time order of rows are computed from these by position; making them once
+    serves both.
+    """
+
+    tickers: np.ndarray
+    dates: np.ndarray
+
+    @classmethod
+    def of(cls, index: pd.Index) -> RowCodes:
+        return cls(sortable_codes(index, TICKER_LEVEL), sortable_codes(index, DATE_LEVEL))
+
+
+def forward_log_return(
+    panel: pd.DataFrame, horizon: int = 1, codes: RowCodes | None = None
+) -> pd.Series:
     """Per-ticker ``log(close[t + horizon] / close[t])`` on the panel calendar, named "target".
 
     Each ticker is its own row of a ticker x date table, so one ticker's last rows never
     borrow another ticker's prices, and a gap in a ticker's history leaves its labels NaN
     rather than silently stretching them over more than ``horizon`` dates. The table is
-    filled and read by position (ticker code, date code), never by index joins.
+    filled and read by position (ticker code, date code), never by index joins; ``codes``
+    are `RowCodes.of(panel.index)` when the caller has them already.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
         raise InputError(
             f"forward_log_return: horizon must be an integer >= 1 (bars ahead), got {horizon!r}"
         )
     horizon = int(horizon)
-    tickers = sortable_codes(panel.index, TICKER_LEVEL)
-    dates = sortable_codes(panel.index, DATE_LEVEL)
+    codes = codes or RowCodes.of(panel.index)
+    tickers, dates = codes.tickers, codes.dates
     close = panel["close"].to_numpy(dtype=np.float64)
     table = np.full((int(tickers.max()) + 1, int(dates.max()) + 1 + horizon), np.nan)
     table[tickers, dates] = close
@@ -70,12 +90,10 @@ def sortable_codes(index: pd.Index, level: str) -> np.ndarray:
     return dense[codes]
 
 
-def time_order(index: pd.Index, keep: np.ndarray) -> np.ndarray:
+def time_order(codes: RowCodes, keep: np.ndarray) -> np.ndarray:
     """Positions of the rows where ``keep`` is true, ordered by date, then ticker."""
     rows = np.flatnonzero(keep)
-    tickers = sortable_codes(index, TICKER_LEVEL)[rows]
-    dates = sortable_codes(index, DATE_LEVEL)[rows]
-    return rows[np.lexsort((tickers, dates))]
+    return rows[np.lexsort((codes.tickers[rows], codes.dates[rows]))]
 
 
 def complete_rows(columns: Iterable[np.ndarray], label: np.ndarray) -> np.ndarray:
@@ -103,5 +121,5 @@ def make_dataset(features: pd.DataFrame, target: pd.Series) -> tuple[pd.DataFram
         features, target = features.align(target, join="inner", axis=0)
     label = target.to_numpy(dtype=np.float64)
     columns = (features[name].to_numpy() for name in features.columns)
-    order = time_order(features.index, complete_rows(columns, label))
+    order = time_order(RowCodes.of(features.index), complete_rows(columns, label))
     return features.take(order), target.take(order)

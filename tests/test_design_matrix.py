@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from stockml.data import synthetic_panel
-from stockml.dataset import make_design_matrix
+from stockml.dataset import make_design_matrix, trailing_log_return
 from stockml.features import FeatureBuilder
 from stockml.target import forward_log_return, make_dataset
 
@@ -53,3 +53,12 @@ def test_design_matrix_has_the_builder_dtype_and_no_nan() -> None:
     assert not X.isna().any().any() and not y.isna().any()
     dates = X.index.get_level_values("date")
     assert dates.is_monotonic_increasing
+
+
+def test_trailing_log_return_stays_within_each_ticker() -> None:
+    """The last-return baseline by position equals pandas' per-ticker shift, row for row."""
+    panel = _ragged_panel()
+    log_close = np.log(panel["close"])
+    expected = (log_close - log_close.groupby(level="ticker").shift(3)).to_numpy()
+    rows = np.random.default_rng(0).permutation(len(panel))
+    np.testing.assert_array_equal(trailing_log_return(panel, 3, rows), expected[rows])
