@@ -7,11 +7,13 @@ waits for it) with `data=synthetic features=full`, no MLflow and no job store, a
 rows (tickers x days; `--huge` adds a 20M-row ridge run). For each run it prints the wall
 time, the process's peak RSS (from `os.wait4`, so it is that child's own peak) and where the
 time went: the run's own `timings` from metrics.json, the data stage split further by the
-`stockml.dataset` debug line, and "other" (start-up, imports, recording). Then it checks the
-goals of issue 12 and prints each as met or missed.
+`stockml.dataset` debug line (load, labels, features, assemble, split), and "other"
+(start-up, imports, recording). Then it checks the goals of issue 12 and prints each as met
+or missed.
 
 On a shared machine wall times are noisy: run it when the machine is otherwise idle, or
-compare only figures from the same invocation.
+compare only figures from the same invocation. The child's CPU time (user + system) is
+printed beside the wall time because it suffers far less from other processes' load.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Run:
     rows: int
     model: str
     wall_s: float
+    cpu_s: float
     peak_rss: int
     stages: dict[str, float]
 
@@ -78,26 +81,30 @@ def run_stockml(n_tickers: int, n_days: int, model: str, output_root: Path) -> R
         raise RuntimeError(f"{' '.join(command)} failed:\n{console}")
     (metrics_path,) = output_root.glob("runs/*/*/metrics.json")
     stages = dict(json.loads(metrics_path.read_text())["timings"])
-    data_lines = [line for line in console.splitlines() if "data stages:" in line]
-    if data_lines:
-        stages.update({key: float(value) for key, value in STAGE_PATTERN.findall(data_lines[-1])})
+    for line in console.splitlines():
+        if "data stages:" in line:
+            stages.update({key: float(value) for key, value in STAGE_PATTERN.findall(line)})
     stages["other_s"] = wall - sum(
         value for key, value in stages.items() if key in RUN_STAGES and key != "other_s"
     )
+    cpu = usage.ru_utime + usage.ru_stime
     # ru_maxrss is in KiB on Linux
-    return Run(n_tickers * n_days, model, wall, usage.ru_maxrss * 1024, stages)
+    return Run(n_tickers * n_days, model, wall, cpu, usage.ru_maxrss * 1024, stages)
 
 
 def print_runs(runs: list[Run]) -> None:
     names = list(RUN_STAGES) + sorted({key for run in runs for key in run.stages} - set(RUN_STAGES))
-    header = f"{'rows':>11s} {'model':24s}{'wall s':>8s}{'peak GiB':>9s}"
+    header = f"{'rows':>11s} {'model':24s}{'wall s':>8s}{'cpu s':>8s}{'peak GiB':>9s}"
     print(header + "".join(f"{name.removesuffix('_s'):>10s}" for name in names))
     for run in runs:
         cells = "".join(
             f"{run.stages[name]:>10.2f}" if name in run.stages else f"{'-':>10s}" for name in names
         )
         memory = run.peak_rss / GIB
-        print(f"{run.rows:>11,d} {run.model:24s}{run.wall_s:>8.1f}{memory:>9.2f}{cells}")
+        print(
+            f"{run.rows:>11,d} {run.model:24s}{run.wall_s:>8.1f}{run.cpu_s:>8.1f}{memory:>9.2f}"
+            f"{cells}"
+        )
 
 
 def check_goals(runs: list[Run]) -> list[tuple[str, bool]]:

@@ -77,7 +77,7 @@ def positions_in_ticker(codes: RowCodes) -> np.ndarray:
     return np.arange(len(codes.tickers)) - np.repeat(starts, lengths)
 
 
-class _Stopwatch:
+class Stopwatch:
     """Seconds per named stage, each stage ending where the next begins."""
 
     def __init__(self) -> None:
@@ -91,7 +91,7 @@ class _Stopwatch:
 
 
 def build_modelling_data(cfg: DictConfig) -> ModellingData:
-    watch = _Stopwatch()
+    watch = Stopwatch()
     panel: pd.DataFrame = instantiate(cfg.data, _convert_="all")
     builder: FeatureBuilder = instantiate(cfg.features, _convert_="all")
     horizon = int(cfg.target.horizon)
@@ -101,8 +101,7 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
         f"the feature windows (warm-up {builder.warmup_rows} rows) and horizon {horizon}",
     )
     watch.lap("load")
-    X, y = make_design_matrix(panel, builder.fit(panel), horizon)
-    watch.lap("dataset")
+    X, y = make_design_matrix(panel, builder.fit(panel), horizon, watch)
     X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, horizon)
     last_return = trailing_log_return(panel, horizon, panel.index.get_indexer(X_holdout.index))
     watch.lap("split")
@@ -123,7 +122,7 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
 
 
 def make_design_matrix(
-    panel: pd.DataFrame, builder: FeatureBuilder, horizon: int
+    panel: pd.DataFrame, builder: FeatureBuilder, horizon: int, watch: Stopwatch | None = None
 ) -> tuple[pd.DataFrame, pd.Series]:
     """The one place where features meet labels: `make_dataset`'s rows and order, built lean.
 
@@ -131,18 +130,24 @@ def make_design_matrix(
     into a (feature, row) array of the builder's dtype in date-then-ticker order, which the
     frame then wraps without a copy. Rows with a NaN feature anyway (a zero range or volume
     somewhere) are dropped, as `make_dataset` would; only then is the array copied.
+    ``watch``, if given, times the labels, features and assembly stages.
     """
+    watch = watch or Stopwatch()
     codes = RowCodes.of(panel.index)
     label = forward_log_return(panel, horizon, codes).to_numpy()
     past_warmup = positions_in_ticker(codes) >= builder.warmup_rows
     rows = time_order(codes, ~np.isnan(label) & past_warmup)
+    watch.lap("labels")
     values = builder.transform_rows(panel, rows)
+    watch.lap("features")
     complete = complete_rows(values, label[rows])
     if not complete.all():
         values, rows = values[:, complete], rows[complete]
     index = panel.index.take(rows)
     X = pd.DataFrame(values.T, index=index, columns=builder.feature_names(), copy=False)
-    return X, pd.Series(label[rows], index=index, name=TARGET_NAME)
+    y = pd.Series(label[rows], index=index, name=TARGET_NAME)
+    watch.lap("assemble")
+    return X, y
 
 
 def _split(
