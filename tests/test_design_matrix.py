@@ -48,7 +48,7 @@ def test_design_matrix_is_make_dataset_of_the_transform(
 
 def test_design_matrix_has_the_builder_dtype_and_no_nan() -> None:
     panel = _ragged_panel()
-    X, y = make_design_matrix(panel, FeatureBuilder(preset="technical"), 1)
+    X, y = make_design_matrix(panel, FeatureBuilder(preset="technical", dtype="float32"), 1)
     assert (X.dtypes == np.float32).all()
     assert not X.isna().any().any() and not y.isna().any()
     dates = X.index.get_level_values("date")

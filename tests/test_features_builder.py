@@ -106,7 +106,7 @@ def test_selecting_nothing_is_an_error() -> None:
 def test_sklearn_params_clone_and_pickle(panel: pd.DataFrame) -> None:
     families = {"returns": {"lags": [1, 2]}}
     builder = FeatureBuilder(families=families, preset="minimal")
-    assert builder.get_params() == {"families": families, "preset": "minimal", "dtype": "float32"}
+    assert builder.get_params() == {"families": families, "preset": "minimal", "dtype": "float64"}
     cloned = clone(builder)
     assert cloned.get_params() == builder.get_params() and cloned is not builder
     cloned.set_params(preset="full")
@@ -116,9 +116,9 @@ def test_sklearn_params_clone_and_pickle(panel: pd.DataFrame) -> None:
 
 
 def test_float32_is_the_float64_computation_rounded_once(panel: pd.DataFrame) -> None:
-    """The default dtype changes storage only: every value is the float64 one, rounded."""
-    exact = FeatureBuilder(preset="full", dtype="float64").transform(panel)
-    rounded = FeatureBuilder(preset="full").transform(panel)
+    """The runs' dtype changes storage only: every value is the float64 one, rounded."""
+    exact = FeatureBuilder(preset="full").transform(panel)
+    rounded = FeatureBuilder(preset="full", dtype="float32").transform(panel)
     assert (rounded.dtypes == np.float32).all()
     np.testing.assert_array_equal(rounded.to_numpy(), exact.to_numpy().astype(np.float32))
 

@@ -35,8 +35,7 @@ def features(aapl: pd.DataFrame) -> pd.DataFrame:
         "oscillators": {"williams_windows": [14], "stoch_windows": [14]},
         "statistics": {"windows": [20]},
     }
-    # float64: these compare the computation itself with a reference, to 1e-8
-    return FeatureBuilder(families=families, dtype="float64").transform(aapl)
+    return FeatureBuilder(families=families).transform(aapl)
 
 
 def _assert_matches(ours: pd.Series, theirs: pd.Series, first_valid: int) -> None:

@@ -73,7 +73,7 @@ def test_holdout_and_cv_purge_count_bars_not_days(hourly: pd.DataFrame) -> None:
 
 
 def test_rolling_windows_count_bars_and_stay_causal(hourly: pd.DataFrame) -> None:
-    builder = FeatureBuilder(preset="minimal", dtype="float64")  # compared to 1e-12
+    builder = FeatureBuilder(preset="minimal")
     features = builder.fit_transform(hourly)
     close = hourly.loc["SYN0001", "close"]
     roc = features.loc["SYN0001", "roc_20"]

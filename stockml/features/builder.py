@@ -17,9 +17,10 @@ from stockml.features.spec import Feature
 from stockml.messages import InputError
 
 DEFAULT_PRESET = "technical"
-# float32 halves the design matrix; features are computed in float64 and rounded once, and
-# their ~1e-7 relative rounding is far below the noise of any market feature.
-DEFAULT_DTYPE = "float32"
+# Features are always computed in float64; `dtype` is how they are stored. float64 is the
+# default here, so configs recorded before the option existed reproduce exactly; the run
+# configs (conf/features/*.yaml) choose float32, which halves the design matrix.
+DEFAULT_DTYPE = "float64"
 DTYPES = ("float32", "float64")
 # Rows per block of whole tickers: a block's float64 intermediates (~2 MiB each) stay in cache.
 BLOCK_ROWS = 2**18
