@@ -1,15 +1,16 @@
 """Universe scale on one machine: whole `stockml` runs on large synthetic panels.
 
-    python benchmarks/bench_scale.py [--days 5000] [--huge] [--models ridge hist_gradient_boosting]
+    python benchmarks/bench_scale.py [--huge] [--boosters] [--days 5000]
+        [--rows 1000000 5000000] [--models ridge hist_gradient_boosting]
 
 Each run is a separate `python -m stockml` process (interpreter start to exit, as a user
 waits for it) with `data=synthetic features=full`, no MLflow and no job store, at 1M and 5M
-rows (tickers x days; `--huge` adds a 20M-row ridge run). For each run it prints the wall
-time, the process's peak RSS (from `os.wait4`, so it is that child's own peak) and where the
-time went: the run's own `timings` from metrics.json, the data stage split further by the
-`stockml.dataset` debug line (load, labels, features, assemble, split), and "other"
-(start-up, imports, recording). Then it checks the goals of issue 12 and prints each as met
-or missed.
+rows (tickers x days; `--huge` adds a 20M-row ridge run, `--boosters` LightGBM and XGBoost
+runs at the largest size). For each run it prints the wall time, the process's peak RSS
+(from `os.wait4`, so it is that child's own peak) and where the time went: the run's own
+`timings` from metrics.json, the data stage split further by the `stockml.dataset` debug
+line (load, labels, features, assemble, split), and "other" (start-up, imports, recording).
+Then it checks the goals of issue 12 and prints each as met or missed.
 
 On a shared machine wall times are noisy: run it when the machine is otherwise idle, or
 compare only figures from the same invocation. The child's CPU time (user + system) is
@@ -19,6 +20,7 @@ printed beside the wall time because it suffers far less from other processes' l
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -29,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+BOOSTERS = ("lightgbm", "xgboost")  # optional extras, named like their packages
 GIB = 2**30
 GOAL_5M_RIDGE_S = 20.0
 GOAL_5M_RIDGE_RSS = 3 * GIB
@@ -163,9 +166,20 @@ def main() -> None:
     )
     parser.add_argument("--models", nargs="+", default=["ridge", "hist_gradient_boosting"])
     parser.add_argument("--huge", action="store_true", help="add a 20M-row ridge run")
+    parser.add_argument(
+        "--boosters",
+        action="store_true",
+        help="add lightgbm and xgboost runs at the largest size (those extras installed)",
+    )
     args = parser.parse_args()
 
     plan = [(rows, model) for rows in args.rows for model in args.models]
+    if args.boosters:
+        for model in BOOSTERS:
+            if importlib.util.find_spec(model) is None:
+                print(f"  skipped model={model}: pip install -e '.[{model}]'", file=sys.stderr)
+            else:
+                plan.append((max(args.rows), model))
     if args.huge:
         plan.append((20_000_000, "ridge"))
     runs = []
