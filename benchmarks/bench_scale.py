@@ -41,8 +41,8 @@ GOAL_PER_ROW_GROWTH = 1.5
 MIN_STAGE_S = 0.25
 STAGE_PATTERN = re.compile(r"(\w+_s)=([0-9.]+)")
 
-# The run's top-level stages (they add up to the wall time with "other"); data_s is split
-# further into the stockml.dataset stages, which are shown but not added again.
+# The run's top-level stages, listed first; with "other" and any stage a newer run records,
+# they add up to the wall time. The stockml.dataset stages split data_s further.
 RUN_STAGES = ("data_s", "search_s", "cv_s", "fit_s", "scoring_s", "other_s")
 
 
@@ -84,12 +84,10 @@ def run_stockml(n_tickers: int, n_days: int, model: str, output_root: Path) -> R
         raise RuntimeError(f"{' '.join(command)} failed:\n{console}")
     (metrics_path,) = output_root.glob("runs/*/*/metrics.json")
     stages = dict(json.loads(metrics_path.read_text())["timings"])
+    stages["other_s"] = wall - sum(stages.values())
     for line in console.splitlines():
         if "data stages:" in line:
             stages.update({key: float(value) for key, value in STAGE_PATTERN.findall(line)})
-    stages["other_s"] = wall - sum(
-        value for key, value in stages.items() if key in RUN_STAGES and key != "other_s"
-    )
     cpu = usage.ru_utime + usage.ru_stime
     # ru_maxrss is in KiB on Linux
     return Run(n_tickers * n_days, model, wall, cpu, usage.ru_maxrss * 1024, stages)
@@ -98,10 +96,10 @@ def run_stockml(n_tickers: int, n_days: int, model: str, output_root: Path) -> R
 def print_runs(runs: list[Run]) -> None:
     names = list(RUN_STAGES) + sorted({key for run in runs for key in run.stages} - set(RUN_STAGES))
     header = f"{'rows':>11s} {'model':24s}{'wall s':>8s}{'cpu s':>8s}{'peak GiB':>9s}"
-    print(header + "".join(f"{name.removesuffix('_s'):>10s}" for name in names))
+    print(header + "".join(f"{name.removesuffix('_s'):>11s}" for name in names))
     for run in runs:
         cells = "".join(
-            f"{run.stages[name]:>10.2f}" if name in run.stages else f"{'-':>10s}" for name in names
+            f"{run.stages[name]:>11.2f}" if name in run.stages else f"{'-':>11s}" for name in names
         )
         memory = run.peak_rss / GIB
         print(
