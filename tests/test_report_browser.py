@@ -15,8 +15,8 @@ from report_browser import chromium_or_skip, open_report
 from report_documents import synthetic_document
 
 from stockml.reporting.board_report import leaderboard_section
-from stockml.reporting.page import figure_count, write_page
 from stockml.reporting.page import Section as PageSection
+from stockml.reporting.page import figure_count, write_page
 from stockml.reporting.run_report import run_sections, write_run_report
 from stockml.reporting.study_figures import study_figures
 

@@ -162,7 +162,8 @@ def test_bad_top_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as exited:
         main(["--top", "-1", "--html", "x.html"])
     assert exited.value.code == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("--top must be 0 or more, got -1")
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.endswith("--top must be 0 or more, got -1")
 
 
 def test_a_page_of_sections_without_figures_still_renders() -> None:
