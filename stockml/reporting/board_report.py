@@ -34,7 +34,7 @@ def study_section(sweep_dir: Path) -> Section:
     study, names = found
     figures = study_figures(study, names)
     blocks = figures or [Note("The study has no completed trial to plot.")]
-    return Section(f"Optuna study {study.study_name!r}", list(blocks))
+    return Section(f"Optuna study {study.study_name}", list(blocks))
 
 
 def best_run_sections(client: Any, board: pd.DataFrame, top: int) -> list[Section]:
