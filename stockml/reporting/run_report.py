@@ -34,7 +34,7 @@ def settings_note(settings: EvaluationSettings) -> Note:
             "equal weight, against the equal-weight universe"
         )
     return Note(
-        f"Portfolio: {legs}; each held {settings['horizon']} bars; costs "
+        f"Portfolio: {legs}; each held {settings['horizon']} bar(s); costs "
         f"{settings['cost_bps']:g} bps per unit traded; annualised at "
         f"{settings['periods_per_year']:g} bars a year; IC decay to "
         f"{settings['max_decay_horizon']} bars."
