@@ -46,3 +46,13 @@ def test_the_report_is_logged_under_its_name_and_names_the_run(
 def test_a_run_without_an_evaluation_logs_no_report(active_run: mlflow.ActiveRun) -> None:
     log_report(types.SimpleNamespace(evaluation=None))
     assert _artifacts(active_run.info.run_id) == set()
+
+
+def test_a_runs_evaluation_is_read_back_or_none(active_run: mlflow.ActiveRun) -> None:
+    from stockml.reporting.sources import EVALUATION_FILE, run_evaluation
+
+    client, run_id = mlflow.MlflowClient(), active_run.info.run_id
+    assert run_evaluation(client, run_id) is None
+    document = synthetic_document(seed=4)
+    mlflow.log_dict(document, EVALUATION_FILE)
+    assert run_evaluation(client, run_id) == document

@@ -43,8 +43,8 @@ def best_run_sections(client: Any, board: pd.DataFrame, top: int) -> list[Sectio
         title = f"#{rank} {row.run_name} (run {row.run_id})"
         document = run_evaluation(client, row.run_id)
         if document is None:
-            note = Note(f"This run logged no {EVALUATION_FILE} (recorded before the portfolio "
-                        "evaluation existed, or with tracking of artifacts off).")  # fmt: skip
+            note = Note(f"This run logged no {EVALUATION_FILE} (it was recorded before stockml "
+                        "evaluated portfolios, or its artifacts are gone).")  # fmt: skip
             sections.append(Section(title, [note]))
         else:
             sections += run_sections(document, title)

@@ -29,13 +29,12 @@ def run_evaluation(client: Any, run_id: str) -> EvaluationDocument | None:
     """The run's logged evaluation document, or None when the run has none."""
     from mlflow.exceptions import MlflowException
 
-    names = {artifact.path for artifact in client.list_artifacts(run_id)}
-    if EVALUATION_FILE not in names:
-        return None
     with tempfile.TemporaryDirectory(prefix="stockml-report-") as folder:
         try:
+            if EVALUATION_FILE not in {a.path for a in client.list_artifacts(run_id)}:
+                return None
             path = client.download_artifacts(run_id, EVALUATION_FILE, folder)
-        except MlflowException:
+        except (MlflowException, OSError):  # the run's artifact folder was deleted or moved
             return None
         document: EvaluationDocument = json.loads(Path(path).read_text())
     return document
