@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from report_browser import chromium_or_skip, open_report
+from report_documents import needs_evaluation
 from stockml_runs import FAST, run_stockml
 from test_readme_commands import BASH_BLOCK, README
 
-import stockml.run_files
 from stockml.reporting.run_report import CV_LABEL, REPORT_FILE
 
 pytestmark = pytest.mark.slow
@@ -27,14 +27,6 @@ COMPARISON = [
     "data.tickers=[AAPL,IBM]", "data.start=2008-01-01", *FAST,
     "store.enabled=false", "tracking.log_model=false", "tracking.log_plots=false",
 ]  # fmt: skip
-
-# END-TO-END, NEEDS THE PORTFOLIO EVALUATION (issue 11 part 1, branch `portfolio`): runs log
-# `evaluation.json` (named by stockml.run_files.EVALUATION_FILE) only once it is merged; until
-# then the report draws the leaderboard and notes that the runs have no evaluation.
-needs_evaluation = pytest.mark.skipif(
-    not hasattr(stockml.run_files, "EVALUATION_FILE"),
-    reason="runs log no evaluation.json until the portfolio evaluation is merged",
-)
 
 
 def report_commands(text: str) -> list[list[str]]:
