@@ -14,6 +14,7 @@ from stockml_runs import run_stockml
 
 from stockml.reporting.run_report import REPORT_FILE
 from stockml.sweep_files import RESULTS_FILE
+from stockml.tracking.identity import TRIAL_TAG
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +60,11 @@ def test_only_the_best_trial_logs_its_report(sweep: tuple[Path, Path]) -> None:
     cwd, sweep_dir = sweep
     best = yaml.safe_load((sweep_dir / RESULTS_FILE).read_text())["best_mlflow_run_id"]
     client = MlflowClient(tracking_uri=f"sqlite:///{cwd}/outputs/mlflow.db")
-    trials = client.search_runs(
+    runs = client.search_runs(
         [client.get_experiment_by_name("stockml").experiment_id],
         f"tags.sweep_dir = '{sweep_dir.resolve()}'",
     )
+    trials = [run for run in runs if TRIAL_TAG in run.data.tags]  # not the sweep's parent run
     assert len(trials) == TRIALS
     with_report = [
         run.info.run_id
