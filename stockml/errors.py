@@ -36,6 +36,10 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     MissingMandatoryValue,
 )
 
+# The pyproject extras that install a `_target_`'s module, by top-level module name: a config
+# naming an optional library (model=lightgbm) must say how to get it when it is missing.
+EXTRAS: dict[str, str] = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+
 # What Hydra writes around a failed job's exception (hydra.core.utils.JobReturn.return_value,
 # hydra._internal.utils.run_and_report); test_cli.py fails if an upgrade changes them.
 HYDRA_JOB_FAILED = "Error executing job with overrides"
@@ -60,12 +64,41 @@ def user_error_message(exc: BaseException) -> str | None:
     a splitter refusing its parameters) in a three-line InstantiationException; the cause is
     what the user needs to read.
     """
+    if isinstance(exc, InstantiationException):
+        missing = missing_module(exc)
+        if missing is not None:
+            return missing_module_message(missing)
     known = user_error_types()
     if isinstance(exc, InstantiationException) and isinstance(exc.__cause__, known):
         exc = exc.__cause__
     if not isinstance(exc, known):
         return None
     return first_line(exc)
+
+
+def missing_module(exc: InstantiationException) -> str | None:
+    """The top-level module a `_target_` could not be loaded for, if that was the failure.
+
+    Hydra reports it as "Error locating target" over an ImportError over the interpreter's
+    ModuleNotFoundError; only the last one names the module.
+    """
+    cause: BaseException | None = exc.__cause__
+    while cause is not None and not isinstance(cause, ModuleNotFoundError):
+        cause = cause.__cause__
+    if cause is None or not cause.name:
+        return None
+    return cause.name.split(".")[0]
+
+
+def missing_module_message(module: str) -> str:
+    """What to install: the project's extra when one provides the module."""
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return f"module {module!r} is not installed (a _target_ in the config needs it)"
+    return (
+        f"{module} is not installed (a _target_ in the config needs it): "
+        f"pip install -e '.[{extra}]'"
+    )
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:

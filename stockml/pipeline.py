@@ -12,6 +12,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.pipeline import Pipeline
 
+from stockml.threads import job_threads
+
 # Keys a model config may carry for stockml itself; they are not estimator arguments.
 RESERVED_MODEL_KEYS: frozenset[str] = frozenset({"search_space"})
 
@@ -26,10 +28,18 @@ def estimator_config(node: DictConfig | None) -> dict[str, Any] | None:
 
 
 def build_step(node: DictConfig | None) -> Any:
-    """Instantiate one step; a null config group becomes sklearn's "passthrough"."""
+    """Instantiate one step; a null config group becomes sklearn's "passthrough".
+
+    ``n_jobs: null`` in a step's config means the job's thread budget (`stockml.threads`):
+    the launcher's share of the cores in a parallel sweep, the library's default otherwise.
+    """
     if node is None:
         return "passthrough"
-    return instantiate(estimator_config(node), _convert_="all")
+    params = estimator_config(node)
+    assert params is not None
+    if "n_jobs" in params and params["n_jobs"] is None:
+        params["n_jobs"] = job_threads()
+    return instantiate(params, _convert_="all")
 
 
 def build_pipeline(cfg: DictConfig) -> Pipeline:

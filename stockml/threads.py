@@ -3,13 +3,23 @@
 With `hydra/launcher=joblib hydra.launcher.n_jobs=N`, N processes each run NumPy/BLAS and
 OpenMP code that would otherwise start one thread per core: N x cores threads fighting for
 cores makes a sweep slower than running it serially. Each job gets cores // N threads.
+
+threadpoolctl caps the thread pools loaded when the job starts. LightGBM and XGBoost load their
+own OpenMP runtime later, when the model is built, and would start one thread per core; so the
+budget is also handed to them as ``n_jobs`` (a model config's ``n_jobs: null``, see
+`stockml.pipeline.build_step`).
 """
 
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+# The running job's budget; None when it runs alone (every core is its own).
+_JOB_THREADS: ContextVar[int | None] = ContextVar("job_threads", default=None)
 
 
 def parallel_workers(launcher_cfg: Any, cpu_count: int) -> int:
@@ -30,11 +40,24 @@ def threads_per_job(launcher_cfg: Any, cpu_count: int | None = None) -> int | No
     return None if workers == 1 else max(1, cores // workers)
 
 
-def limit_threads(launcher_cfg: Any) -> AbstractContextManager[Any]:
-    """A context that caps BLAS/OpenMP pools for this job (a no-op when it runs alone)."""
+def job_threads() -> int | None:
+    """The thread budget of the job running now, or None when it may use every core."""
+    return _JOB_THREADS.get()
+
+
+@contextmanager
+def limit_threads(launcher_cfg: Any) -> Iterator[None]:
+    """A context that caps BLAS/OpenMP pools for this job and publishes the cap as
+    `job_threads` (a no-op when the job runs alone)."""
     limit = threads_per_job(launcher_cfg)
     if limit is None:
-        return nullcontext()
+        yield
+        return
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=limit)
+    token = _JOB_THREADS.set(limit)
+    try:
+        with threadpool_limits(limits=limit):
+            yield
+    finally:
+        _JOB_THREADS.reset(token)

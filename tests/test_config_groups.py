@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from stockml.config import ConfigError, compose_config, config_dir
 from stockml.config_checks import check_config
+from stockml.errors import EXTRAS
 from stockml.pipeline import build_pipeline, build_step
 
 PIPELINE_GROUPS = ("model", "scaler", "selection")
@@ -33,7 +34,7 @@ def test_every_pipeline_option_builds_a_pipeline(group: str, option: str) -> Non
         assert step == "passthrough"
     else:
         assert isinstance(step, BaseEstimator)
-        assert type(step).__module__.split(".")[0] in {"sklearn", "stockml"}
+        assert type(step).__module__.split(".")[0] in {"sklearn", "stockml", *EXTRAS}
 
 
 @pytest.mark.parametrize("option", group_options("cv"))

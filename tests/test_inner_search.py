@@ -180,7 +180,16 @@ def test_select_features_preset_searches_k_and_reports_the_chosen_features() -> 
 
 
 @pytest.mark.parametrize(
-    "model", ["ridge", "lasso", "random_forest", "gradient_boosting", "hist_gradient_boosting"]
+    "model",
+    [
+        "ridge",
+        "lasso",
+        "random_forest",
+        "gradient_boosting",
+        "hist_gradient_boosting",
+        "lightgbm",
+        "xgboost",
+    ],
 )
 def test_tune_presets_pick_bayesian_search_for_their_model(model: str) -> None:
     cfg = compose_config([f"experiment=tune_{model}"])

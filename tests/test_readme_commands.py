@@ -6,7 +6,8 @@ without touching this file. Fast settings are appended (later overrides win in H
 output root, MLflow off, two trials per search, sample data from mid-2010. `$HOME/prices/` is
 in a tmp HOME holding copies of the bundled sample files, and a data file a command names
 (`data.path=all.csv`) is written from the sample in the form its options describe. Lines with a
-`...` placeholder stand for "any command" and are skipped.
+`...` placeholder stand for "any command" and are skipped. A `data=parquet_dataset` store is
+written from the sample, partitioned by ticker.
 """
 
 from __future__ import annotations
@@ -116,11 +117,26 @@ def home(tmp_path: Path) -> Path:
     return prices.parent
 
 
+def write_dataset_store(path: Path) -> None:
+    """A Parquet dataset directory partitioned by ticker, as `pyarrow.dataset` writes one."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    frame = load_sample(start=SAMPLE_START).reset_index()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    ds.write_dataset(
+        table, path, format="parquet", partitioning=["ticker"], partitioning_flavor="hive"
+    )
+
+
 def make_missing_data_file(args: list[str], cwd: Path) -> None:
     """The long file a `data=csv data.path=<file>` command reads, as its user would have it:
     the bundled sample (from SAMPLE_START) with the command's column names and date format."""
     options = dict(token.partition("=")[::2] for token in args if token.startswith("data."))
     path = cwd / options.get("data.path", "")
+    if "data=parquet_dataset" in args and not path.exists():
+        write_dataset_store(path)
+        return
     if "data=csv" not in args or path.exists() or not path.suffix:
         return
     frame = load_sample(start=SAMPLE_START).reset_index()

@@ -82,7 +82,9 @@ def discover(path: str | Path, file_format: str | None = None) -> list[SourceFil
         if not sources:
             formats = [file_format] if file_format else list(SUFFIXES)
             wanted = ", ".join(suffix for name in formats for suffix in SUFFIXES[name])
-            raise DataValidationError(f"{root}: directory holds no data files ({wanted})")
+            nested = any(entry.is_dir() for entry in root.iterdir())
+            hint = "; for a partitioned Parquet dataset use data=parquet_dataset" if nested else ""
+            raise DataValidationError(f"{root}: directory holds no data files ({wanted}){hint}")
         return sources
     if not root.is_file():
         raise FileNotFoundError(f"{root}: no such file or directory")

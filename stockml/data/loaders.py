@@ -16,6 +16,7 @@ import pandas as pd
 
 from stockml.data.adjust import adjust_prices, adjustment_warning, cumulate_splits
 from stockml.data.files import SourceFile, discover, read_raw
+from stockml.data.parquet_dataset import ParquetStore, Selection
 from stockml.data.parse import Table, parse_table
 from stockml.data.schema import (
     DATE_LEVEL,
@@ -134,6 +135,56 @@ def _load(
         ]
 
     tables = _select(_read_wanted(sources, wanted, read), wanted, label)
+    return _finish(tables, label, wanted, first, last, adjust, missing, timezone)
+
+
+def load_dataset(
+    path: str | Path,
+    tickers: Iterable[str] | str | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    adjust: bool = True,
+    missing: str = "drop",
+    ticker_column: str = "ticker",
+    date_column: str = "date",
+    date_format: str | None = None,
+    timezone: str | None = None,
+) -> pd.DataFrame:
+    """A panel from a Parquet dataset directory, reading only the tickers and dates asked for.
+
+    The directory is one table split over files: Hive-partitioned (``ticker=AAPL/``,
+    ``year=2004/``) or a plain set of files, with tickers in ``ticker_column`` (a column or a
+    partition key), never in file names. The selection is pushed down into the read (see
+    `stockml.data.parquet_dataset`); the rows then go through the same parsing, checks and
+    adjustment as every other source; row numbers in its messages count rows of the
+    selection, since the files' own rows are not read one file at a time.
+    """
+    check_timezone(timezone)
+    check_missing_policy(missing)
+    wanted = _ticker_list(tickers)
+    first, last = _date_bounds(start, end)
+    store = ParquetStore(path, ticker_column)
+    raw = store.read(Selection(wanted, first, last), date_column, adjust)
+    tables = parse_table(
+        raw, store.label, "", ticker_column, date_column, adjust, None, date_format, timezone
+    )
+    return _finish(tables, store.label, wanted, first, last, adjust, missing, timezone)
+
+
+def _finish(
+    tables: list[Table],
+    label: str,
+    wanted: list[str] | None,
+    first: pd.Timestamp | None,
+    last: pd.Timestamp | None,
+    adjust: bool,
+    missing: str,
+    timezone: str | None,
+) -> pd.DataFrame:
+    """Parsed tables -> the panel: date order, date range, checks, repairs, adjustment.
+
+    Every source ends here, so a dataset directory is checked exactly like a CSV file.
+    """
     tables, note = settle_bar_times(tables, label, timezone)
     if note is not None:
         _report(note)

@@ -113,13 +113,24 @@ def _value_columns(mapping: dict[str, str], with_adjusted: bool) -> dict[str, st
     The adjustment columns are only read when adjusting, so a broken column nobody asked
     for cannot fail the load.
     """
-    columns = {name: mapping[name] for name in PRICE_COLUMNS}
+    columns = {name: mapping[name] for name in PRICE_COLUMNS if name in mapping}
     if with_adjusted:
         for name, aliases in ((ADJUSTED_CLOSE, _ADJUSTED_ALIASES), (SPLIT, _SPLIT_ALIASES)):
             key = next((key for key in aliases if key in mapping), None)
             if key is not None:
                 columns[name] = mapping[key]
     return columns
+
+
+def read_columns(
+    columns: list[str], source: str, ticker_column: str, date_column: str, with_adjusted: bool
+) -> list[str]:
+    """The headers among ``columns`` that `parse_table` would read, so a columnar reader can
+    project to them and leave every other column on disk."""
+    mapping = _column_map(pd.Index(columns), source)
+    keys = (normalize_name(ticker_column), normalize_name(date_column))
+    named = [mapping[key] for key in keys if key in mapping]
+    return named + list(_value_columns(mapping, with_adjusted).values())
 
 
 def _split_ratios(
