@@ -1,8 +1,8 @@
-"""Synthetic, seeded evaluation documents for report tests and the report benchmark.
+"""Synthetic, seeded evaluation documents for the report's unit and browser tests.
 
-Stand-in for the portfolio evaluation (issue 11 part 1) until it lands: it fills the
-`EvaluationDocument` TypedDict with random series of the right shapes, so the report code is
-tested against the contract alone. Some values are `None` on purpose (the contract's undefined
+It fills the `EvaluationDocument` TypedDict with random series of the right shapes, so the
+report code is tested against the contract alone, in milliseconds (the end-to-end tests use
+real runs). Some values are `None` on purpose (the contract's undefined
 number) so the figures must cope with gaps.
 """
 
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
-import stockml.run_files
 from stockml.reporting.schema import (
     SCHEMA_VERSION,
     EvaluationDocument,
@@ -21,14 +19,6 @@ from stockml.reporting.schema import (
 )
 
 FOLD_METRICS = ("ic", "rank_ic", "mse", "ls_sharpe", "ls_net_sharpe")
-
-# END-TO-END TESTS THAT NEED THE PORTFOLIO EVALUATION (issue 11 part 1, branch `portfolio`):
-# runs log `evaluation.json` (named by stockml.run_files.EVALUATION_FILE) only once it is
-# merged; until then they skip, and the pages show a note in place of each run.
-needs_evaluation = pytest.mark.skipif(
-    not hasattr(stockml.run_files, "EVALUATION_FILE"),
-    reason="runs log no evaluation.json until the portfolio evaluation is merged",
-)
 
 
 def _maybe_none(values: np.ndarray, rng: np.random.Generator) -> list[float | None]:

@@ -1,4 +1,4 @@
-"""A run's own report.html as an MLflow artifact, from its evaluation document."""
+"""A run's own report.html as an MLflow artifact, and a run's evaluation document read back."""
 
 from __future__ import annotations
 
@@ -41,11 +41,6 @@ def test_the_report_is_logged_under_its_name_and_names_the_run(
     page = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=REPORT_FILE,
                                                     dst_path=str(tmp_path / "got")))  # fmt: skip
     assert "<title>stockml run j00 model=ridge</title>" in page.read_text()
-
-
-def test_a_run_without_an_evaluation_logs_no_report(active_run: mlflow.ActiveRun) -> None:
-    log_report(types.SimpleNamespace(evaluation=None))
-    assert _artifacts(active_run.info.run_id) == set()
 
 
 def test_a_runs_evaluation_is_read_back_or_none(active_run: mlflow.ActiveRun) -> None:

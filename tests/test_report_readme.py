@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from report_browser import chromium_or_skip, open_report
-from report_documents import needs_evaluation
 from stockml_runs import FAST, run_stockml
 from test_readme_commands import BASH_BLOCK, README
 
@@ -72,13 +71,11 @@ def test_the_readme_report_commands_write_pages_that_render(
         assert figures and all(f["width"] > 0 and f["height"] > 0 for f in figures)
 
 
-@needs_evaluation
 def test_the_best_runs_are_drawn_from_their_evaluation(pages: list[Path]) -> None:
     for page in pages:
         assert page.read_text().count(f">{CV_LABEL}</h3>") == len(MODELS)  # --top 3 >= 2 runs
 
 
-@needs_evaluation
 @pytest.mark.parametrize("log_report", [True, False])
 def test_a_tracked_run_logs_its_own_report_unless_turned_off(
     tmp_path: Path, log_report: bool

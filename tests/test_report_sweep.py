@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 from report_browser import chromium_or_skip, open_report
-from report_documents import needs_evaluation
 from stockml_runs import run_stockml
 
 from stockml.reporting.run_report import REPORT_FILE
@@ -52,7 +51,6 @@ def test_a_sweeps_report_shows_its_study_and_renders(
     assert all(f["width"] > 0 and f["height"] > 0 for f in figures)
 
 
-@needs_evaluation
 def test_only_the_best_trial_logs_its_report(sweep: tuple[Path, Path]) -> None:
     """With its model, at the sweep's end (`stockml.tracking.best_model`), like its plots."""
     from mlflow import MlflowClient

@@ -18,11 +18,8 @@ from omegaconf import OmegaConf
 from sqlalchemy.engine import make_url
 
 from stockml.reporting.schema import EvaluationDocument
+from stockml.run_files import EVALUATION_FILE
 from stockml.sweep_files import MULTIRUN_FILE, RESULTS_FILE
-
-# TODO(issue 11): import EVALUATION_FILE from stockml.run_files once the portfolio branch
-# lands; until then this is the one place the file name is written.
-EVALUATION_FILE = "evaluation.json"
 
 
 def run_evaluation(client: Any, run_id: str) -> EvaluationDocument | None:

@@ -265,10 +265,5 @@ def log_report(result: ExperimentResult) -> None:
     from stockml.reporting.page import render_page
     from stockml.reporting.run_report import REPORT_FILE, run_sections
 
-    # TODO(issue 11): `result.evaluation` once the portfolio branch adds it; until then a
-    # run without an evaluation document logs no report.
-    document = getattr(result, "evaluation", None)
-    if document is None:
-        return
     title = f"stockml run {mlflow.active_run().info.run_name}"
-    mlflow.log_text(render_page(title, run_sections(document, title)), REPORT_FILE)
+    mlflow.log_text(render_page(title, run_sections(result.evaluation, title)), REPORT_FILE)
