@@ -20,6 +20,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.tracking.identity import RunIdentity
+from stockml.tracking_uri import is_tracking_server
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,21 +109,33 @@ def sqlite_init_lock(uri: str) -> Iterator[None]:
 
 
 def experiment_id(tracking: DictConfig) -> str:
-    """The id of the configured experiment, created (with its artifact root) on first use."""
-    import mlflow
+    """The id of the configured experiment, created (with its artifact root) on first use.
 
+    A tracking server keeps artifacts where it was told to (`--serve-artifacts`): a local
+    `artifact_location` would name a directory on the client, which other hosts cannot see.
+    Two processes may create the experiment at once (concurrent sweeps on one server): the
+    loser takes the winner's.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    name = str(tracking.experiment_name)
     with sqlite_init_lock(str(tracking.uri)):
         mlflow.set_tracking_uri(str(tracking.uri))
-        experiment = mlflow.get_experiment_by_name(str(tracking.experiment_name))
+        experiment = mlflow.get_experiment_by_name(name)
         if experiment is not None:
             return str(experiment.experiment_id)
-        artifact_root = Path(str(tracking.artifact_location)).resolve()
-        artifact_root.mkdir(parents=True, exist_ok=True)
-        return str(
-            mlflow.create_experiment(
-                str(tracking.experiment_name), artifact_location=artifact_root.as_uri()
-            )
-        )
+        location = None
+        if not is_tracking_server(str(tracking.uri)):
+            artifact_root = Path(str(tracking.artifact_location)).resolve()
+            artifact_root.mkdir(parents=True, exist_ok=True)
+            location = artifact_root.as_uri()
+        try:
+            return str(mlflow.create_experiment(name, artifact_location=location))
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            return str(mlflow.get_experiment_by_name(name).experiment_id)
 
 
 def start_run(tracking: DictConfig, identity: RunIdentity) -> Any:
