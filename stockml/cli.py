@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from contextlib import AbstractContextManager, chdir, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -37,10 +38,15 @@ def run(cfg: DictConfig) -> float | list[float]:
 
     The sweep direction is checked by the sweeper, once, before any trial is launched.
     """
+    hydra_cfg = HydraConfig.get()
+    with start_dir(hydra_cfg):
+        return _run(cfg, hydra_cfg)
+
+
+def _run(cfg: DictConfig, hydra_cfg: Any) -> float | list[float]:
     from stockml.experiment import run_experiment
     from stockml.summary import summary_table
 
-    hydra_cfg = HydraConfig.get()
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     check_config(cfg, in_sweep=in_sweep)
     run_dir = Path(hydra_cfg.runtime.output_dir)
@@ -55,6 +61,19 @@ def run(cfg: DictConfig) -> float | list[float]:
     record(cfg, result, run_dir, sweep_dir, identity)
     log.info("results in %s\n%s", run_dir, summary_table(result))
     return result.objective(objective_keys(cfg))
+
+
+def start_dir(hydra_cfg: Any) -> AbstractContextManager[Any]:
+    """Run the job in the directory the command was started in, as `hydra.job.chdir=false`
+    promises: relative paths in the config (`data.path`, SQLite stores) mean that directory.
+
+    Ray's workers run jobs in a working directory of their own. A worker on another machine
+    may not have that directory at all; the job then stays where it is (absolute paths work).
+    """
+    cwd = Path(hydra_cfg.runtime.cwd)
+    if hydra_cfg.job.chdir or not cwd.is_dir():
+        return nullcontext()
+    return chdir(cwd)
 
 
 def objective_keys(cfg: DictConfig) -> str | list[str]:
@@ -116,7 +135,7 @@ def hydra_entry(cfg: DictConfig) -> float | list[float]:
 # `python -m stockml`) reaches everything; the job queue runs retrains through it.
 SUBCOMMANDS: dict[str, str] = {
     "jobs": "stockml.jobs.cli:main",
-    "report": "stockml.report:main",
+    "report": "stockml.reporting.cli:main",
     "reproduce": "stockml.lifecycle.cli:reproduce_main",
     "retrain": "stockml.lifecycle.cli:retrain_main",
     "register": "stockml.lifecycle.cli:register_main",

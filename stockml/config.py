@@ -6,14 +6,26 @@ recorded configs, so composing must work without `@hydra.main` and give a one-li
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from omegaconf import DictConfig
+from hydra.utils import to_absolute_path
+from omegaconf import DictConfig, OmegaConf
 
 from stockml.messages import first_line
 
 CONFIG_NAME = "config"
+# `${stockml.abspath:outputs}`: a path made absolute against the directory the command was
+# started in (`hydra.runtime.cwd`). A launcher such as Ray runs each job in a worker process
+# whose working directory is not that one, and Hydra makes the job's output directory absolute
+# in the worker: a relative sweep directory would land wherever the worker happens to run.
+OmegaConf.register_new_resolver("stockml.abspath", to_absolute_path, replace=True)
+# conf/hydra/launcher/ray.yaml takes the place of the Ray plugin's config of the same name on
+# purpose (see there); Hydra still checks it against the plugin's schema, and says so.
+warnings.filterwarnings(
+    "ignore", message=r"\s*'hydra/launcher/ray' is validated against ConfigStore schema"
+)
 
 
 class ConfigError(ValueError):

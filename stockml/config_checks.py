@@ -29,6 +29,7 @@ def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
             f"got {fraction!r}"
         )
     metrics = optimized_metrics(cfg.optimized_metric)
+    check_evaluation(cfg.get("evaluation"))
     if cfg.registry.register and not (cfg.tracking.enabled and cfg.tracking.log_model):
         raise ConfigError(
             "registry.register=true needs tracking.enabled=true and tracking.log_model=true: "
@@ -47,6 +48,11 @@ def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
             raise ConfigError(
                 f"optimized_metric={cfg.optimized_metric}: a rolling run reports one stitched "
                 "value per metric, so use cv_<metric>_mean"
+            )
+        if _metric_name(metrics[0]) not in _regression_directions():
+            raise ConfigError(
+                f"optimized_metric={cfg.optimized_metric}: a rolling run scores its stitched "
+                "forecasts with the regression and IC metrics only, not the portfolio ones"
             )
         if in_sweep:
             _check_rolling_sweep(rolling.start, cfg.holdout.start)
@@ -86,24 +92,63 @@ def _check_rolling_sweep(rolling_start: object, holdout_start: object) -> None:
         )
 
 
+def check_evaluation(node: DictConfig | None) -> None:
+    """The `evaluation` group (absent from configs recorded before it existed: defaults)."""
+    if node is None:
+        return
+    for key, least in (("quantiles", 2), ("max_decay_horizon", 1)):
+        value = node.get(key)
+        if not _is_int(value, least):
+            raise ConfigError(f"evaluation.{key} must be an integer >= {least}, got {value!r}")
+    top_k = node.get("top_k")
+    if top_k is not None and not _is_int(top_k, 1):
+        raise ConfigError(
+            f"evaluation.top_k must be null (the top quantile) or an integer >= 1, got {top_k!r}"
+        )
+    cost = node.get("cost_bps")
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0:
+        raise ConfigError(f"evaluation.cost_bps must be a number >= 0 (basis points), got {cost!r}")
+
+
+def _is_int(value: object, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _regression_directions() -> dict[str, bool]:
+    # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
+    from stockml.validation.metrics import GREATER_IS_BETTER
+
+    return GREATER_IS_BETTER
+
+
+def _directions() -> dict[str, bool]:
+    """Whether higher is better, for every metric a CV key may name."""
+    from stockml.validation.portfolio import PORTFOLIO_GREATER_IS_BETTER
+
+    return {**_regression_directions(), **PORTFOLIO_GREATER_IS_BETTER}
+
+
+def _metric_name(key: str) -> str:
+    """cv_ls_sharpe_mean -> ls_sharpe."""
+    return key.removeprefix("cv_").removesuffix("_mean").removesuffix("_std")
+
+
 def optimized_metrics(value: object) -> list[str]:
     """`optimized_metric` as a list of CV metric keys (one, or several for a Pareto front).
 
     Only CV scores may be optimised: a sweep selecting on test_* would tune on the holdout.
     """
-    # Imported here: the metrics module pulls in SciPy, which `stockml --cfg job` never needs.
-    from stockml.validation.metrics import GREATER_IS_BETTER
-
+    directions = _directions()
     single = isinstance(value, str)
     metrics = [value] if single else list(value) if isinstance(value, Sequence) else [value]
     if not metrics or len(set(map(str, metrics))) != len(metrics):
         raise ConfigError(f"optimized_metric={value!r}: name one metric or a list of distinct ones")
-    key = re.compile(rf"^cv_({'|'.join(GREATER_IS_BETTER)})_(mean|std)$")
+    key = re.compile(rf"^cv_({'|'.join(directions)})_(mean|std)$")
     for metric in metrics:
         if not isinstance(metric, str) or not key.match(metric):
             raise ConfigError(
                 f"optimized_metric={metric!r} is not a CV metric; use cv_<metric>_mean or "
-                f"cv_<metric>_std with metric in {', '.join(GREATER_IS_BETTER)}, or a list of "
+                f"cv_<metric>_std with metric in {', '.join(directions)}, or a list of "
                 "them (holdout metrics are never optimised: that would tune on the holdout)"
             )
     return metrics
@@ -111,13 +156,12 @@ def optimized_metrics(value: object) -> list[str]:
 
 def metric_direction(metric: str) -> str:
     """How a sweep should optimise a CV metric key: by the metric's sense for a `_mean`,
-    `minimize` for a `_std` (a score that varies less across folds is the steadier one)."""
-    from stockml.validation.metrics import GREATER_IS_BETTER
+    `minimize` for a `_std` (a score that varies less across folds is the steadier one).
 
+    Drawdowns are negative numbers (closer to 0 is better), so they are maximised too."""
     if metric.endswith("_std"):
         return "minimize"
-    name = metric.removeprefix("cv_").removesuffix("_mean")
-    return "maximize" if GREATER_IS_BETTER[name] else "minimize"
+    return "maximize" if _directions()[_metric_name(metric)] else "minimize"
 
 
 def check_sweep_direction(optimized_metric: object, direction: object) -> list[str]:

@@ -2,24 +2,45 @@
 
 The loop is ours rather than `sklearn.model_selection.cross_validate` because panel metrics
 (IC per date) need each fold's dates, and a researcher wants each fold's date range on record.
+Each fold keeps its out-of-fold forecasts, so the portfolio evaluation can score every fold
+and the folds stitched together (every development date forecast by a model that did not
+train on it).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from stockml.data.schema import format_stamp, panel_dates
+from stockml.config import config_dir
+from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
 from stockml.messages import InputError
+from stockml.reporting.schema import SCHEMA_VERSION, EvaluationDocument, FeatureImportance
 from stockml.validation import METRIC_NAMES, regression_metrics
+from stockml.validation.portfolio import (
+    PORTFOLIO_METRICS,
+    PortfolioSettings,
+    PriceGrid,
+    evaluate_period,
+    evaluate_portfolio,
+    periods_per_year,
+)
+
+if TYPE_CHECKING:  # importing it here would pull the feature code into `stockml --cfg job`
+    from stockml.dataset import ModellingData
 
 REPORTED_METRICS: tuple[str, ...] = (*METRIC_NAMES, "icir", "rank_icir")
+# Every per-fold metric CrossValidationResult.summary() averages; the portfolio ones are
+# added to each fold by `evaluate_forecasts`, after the CV (a search never computes them).
+FOLD_METRICS: tuple[str, ...] = (*REPORTED_METRICS, *PORTFOLIO_METRICS)
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,20 @@ class FoldResult:
     n_train: int
     n_test: int
     metrics: dict[str, float]
+    test_rows: np.ndarray = field(repr=False)  # positions of the test rows in X
+    predictions: np.ndarray = field(repr=False)  # the fold model's forecast for each of them
+
+    def predictions_frame(self, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+        """The fold's out-of-fold forecasts: date, ticker, y_true, prediction per test row."""
+        index = X.index[self.test_rows]
+        return pd.DataFrame(
+            {
+                DATE_LEVEL: index.get_level_values(DATE_LEVEL),
+                TICKER_LEVEL: index.get_level_values(TICKER_LEVEL),
+                "y_true": y.iloc[self.test_rows].to_numpy(),
+                "prediction": self.predictions,
+            }
+        )
 
 
 @dataclass
@@ -43,7 +78,7 @@ class CrossValidationResult:
     def summary(self) -> dict[str, dict[str, float]]:
         """Mean and standard deviation of every metric across folds (NaN folds ignored)."""
         out: dict[str, dict[str, float]] = {}
-        for name in REPORTED_METRICS:
+        for name in FOLD_METRICS:
             values = np.array([fold.metrics.get(name, math.nan) for fold in self.folds])
             finite = values[np.isfinite(values)]
             out[name] = {
@@ -81,6 +116,8 @@ def iter_folds(
             n_train=len(train_idx),
             n_test=len(test_idx),
             metrics=metrics,
+            test_rows=np.asarray(test_idx),
+            predictions=np.asarray(predictions, dtype=float),
         )
 
 
@@ -91,3 +128,83 @@ def cross_validate_pipeline(
     if not result.folds:
         raise InputError(f"the splitter {splitter!r} produced no folds")
     return result
+
+
+def portfolio_settings(cfg: DictConfig, calendar: pd.DatetimeIndex) -> PortfolioSettings:
+    """The `evaluation` group, the label horizon and the bar frequency of `calendar`.
+
+    A config recorded before the group existed (a reproduced or retrained old run) gets the
+    group's defaults, read from its YAML file: the one place they are written.
+    """
+    node = cfg.get("evaluation")
+    if node is None:
+        node = OmegaConf.load(config_dir() / "evaluation" / "default.yaml")
+    return PortfolioSettings(
+        quantiles=int(node.quantiles),
+        top_k=None if node.top_k is None else int(node.top_k),
+        cost_bps=float(node.cost_bps),
+        horizon=int(cfg.target.horizon),
+        max_decay_horizon=int(node.max_decay_horizon),
+        periods_per_year=periods_per_year(calendar),
+    )
+
+
+def stitched_predictions(cv: CrossValidationResult, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+    """Every fold's out-of-fold forecasts in date order (the splitters' test blocks are
+    disjoint, so each development row appears at most once)."""
+    frames = [fold.predictions_frame(X, y) for fold in cv.folds]
+    return pd.concat(frames, ignore_index=True).sort_values([DATE_LEVEL, TICKER_LEVEL])
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
+    return {k: (float(v) if math.isfinite(v) else None) for k, v in metrics.items()}
+
+
+def evaluate_forecasts(
+    data: ModellingData,
+    cv: CrossValidationResult,
+    holdout: pd.DataFrame,
+    settings: PortfolioSettings,
+    importance: FeatureImportance | None,
+) -> tuple[CrossValidationResult, dict[str, float], EvaluationDocument]:
+    """(the folds with their portfolio metrics added, the holdout's portfolio metrics, the
+    evaluation document).
+
+    Out-of-fold numbers read prices before the holdout's first date only: a forward return
+    (a held position's next bar, an IC-decay horizon) that would end inside the holdout is
+    unknown there, exactly as it was when those dates were forecast.
+    """
+    holdout_start = panel_dates(data.X_holdout).min()
+    dev_prices = PriceGrid(data.panel, before=holdout_start)
+    folds = [
+        replace(
+            fold,
+            metrics={
+                **fold.metrics,
+                **evaluate_portfolio(
+                    fold.predictions_frame(data.X_dev, data.y_dev), dev_prices, settings
+                ).metrics,
+            },
+        )
+        for fold in cv.folds
+    ]
+    holdout_period, portfolio = evaluate_period(holdout, PriceGrid(data.panel), settings)
+    oof = stitched_predictions(cv, data.X_dev, data.y_dev)
+    cv_period = evaluate_period(oof, dev_prices, settings)[0] if len(oof) else None
+    document: EvaluationDocument = {
+        "schema_version": SCHEMA_VERSION,
+        "settings": settings.document(portfolio.mode),
+        "holdout": holdout_period,
+        "cv": cv_period,
+        "folds": [
+            {
+                "fold": fold.fold,
+                "test_start": fold.test_start,
+                "test_end": fold.test_end,
+                "metrics": _finite(fold.metrics),
+            }
+            for fold in folds
+        ],
+        "feature_importance": importance,
+    }
+    return CrossValidationResult(folds=folds), portfolio.metrics, document

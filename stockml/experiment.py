@@ -1,4 +1,5 @@
-"""One experiment, start to finish: data -> CV -> final fit -> holdout -> baselines.
+"""One experiment, start to finish: data -> CV -> final fit -> holdout -> baselines ->
+factor and portfolio evaluation.
 
 It returns plain results and writes nothing; recording (files, MLflow) is the caller's job, so
 the same function serves the CLI, sweeps, the job queue and tests.
@@ -21,12 +22,28 @@ from sklearn.pipeline import Pipeline
 
 from stockml.data.schema import panel_dates
 from stockml.dataset import ModellingData, build_modelling_data
-from stockml.evaluation import REPORTED_METRICS, CrossValidationResult, cross_validate_pipeline
+from stockml.evaluation import (
+    REPORTED_METRICS,
+    CrossValidationResult,
+    cross_validate_pipeline,
+    evaluate_forecasts,
+    portfolio_settings,
+)
 from stockml.pipeline import build_pipeline
+from stockml.reporting.schema import EvaluationDocument, FeatureImportance
 from stockml.tuning.inner_search import SearchResult, run_search
 from stockml.validation import baseline_metrics, regression_metrics
+from stockml.validation.portfolio import PORTFOLIO_METRICS
 
 CORRELATION_METRICS = frozenset({"ic", "rank_ic", "icir", "rank_icir"})
+# Undefined when a forecast never ranks the names apart (no trades, no spread): no skill, 0.
+NO_SKILL_METRICS = CORRELATION_METRICS | {
+    "ls_sharpe",
+    "ls_net_sharpe",
+    "q_spread",
+    "q_spread_t",
+    "q_monotonicity",
+}
 
 
 @dataclass
@@ -37,6 +54,8 @@ class ExperimentResult:
     holdout: dict[str, float]
     baselines: dict[str, dict[str, float]]
     predictions: pd.DataFrame
+    portfolio: dict[str, float]  # the holdout's portfolio and quantile metrics
+    evaluation: EvaluationDocument
     search: SearchResult | None = None
     selected_features: list[str] | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -53,6 +72,8 @@ class ExperimentResult:
             for baseline, values in self.baselines.items():
                 if baseline != "zero":
                     flat[f"baseline_{baseline}_test_{name}"] = values.get(name, math.nan)
+        for name in PORTFOLIO_METRICS:
+            flat[f"test_{name}"] = self.portfolio.get(name, math.nan)
         return flat
 
     @overload
@@ -60,17 +81,19 @@ class ExperimentResult:
     @overload
     def objective(self, key: Sequence[str]) -> list[float]: ...
     def objective(self, key: str | Sequence[str]) -> float | list[float]:
-        """`metric(key)` as a sweeper should see it: an undefined correlation counts as 0.
+        """`metric(key)` as a sweeper should see it: an undefined correlation, Sharpe ratio or
+        quantile spread counts as 0.
 
-        A constant forecast (a lasso that zeroed every coefficient) has no IC at all; to an
-        optimiser that is "no skill", not a crashed trial that counts towards the failure cap.
+        A constant forecast (a lasso that zeroed every coefficient) has no IC and trades
+        nothing; to an optimiser that is "no skill", not a crashed trial that counts towards
+        the failure cap.
         A list of keys (a multi-objective sweep) gives one value per key, in order.
         """
         if not isinstance(key, str):
             return [self.objective(one) for one in key]
         value = self.metric(key)
-        correlation = key.removeprefix("cv_").removesuffix("_mean") in CORRELATION_METRICS
-        return 0.0 if correlation and math.isnan(value) else value
+        no_skill = key.removeprefix("cv_").removesuffix("_mean") in NO_SKILL_METRICS
+        return 0.0 if no_skill and math.isnan(value) else value
 
     def metric(self, key: str) -> float:
         flat = self.flat_metrics()
@@ -98,6 +121,26 @@ def selected_features(pipeline: Pipeline, feature_names: list[str]) -> list[str]
     if selector is None or selector == "passthrough" or not hasattr(selector, "get_support"):
         return None
     return [name for name, kept in zip(feature_names, selector.get_support(), strict=True) if kept]
+
+
+def feature_importance(pipeline: Pipeline, feature_names: list[str]) -> FeatureImportance | None:
+    """What the fitted model says about its inputs, by feature name.
+
+    Linear models give coefficients (on the scaled features, so comparable across features
+    when a scaler is on), tree ensembles their impurity importances; a model with neither
+    reports the selector's kept features, if any. A selector shrinks the model's inputs, so
+    names come from its support, not from the full feature list.
+    """
+    kept = selected_features(pipeline, feature_names)
+    names = kept if kept is not None else feature_names
+    model = pipeline.named_steps["model"]
+    for attribute, kind in (("coef_", "coefficient"), ("feature_importances_", "impurity")):
+        values = np.ravel(getattr(model, attribute, []))
+        if values.size == len(names):
+            return {"feature": names, "importance": values.astype(float).tolist(), "kind": kind}
+    if kept is not None:
+        return {"feature": kept, "importance": [1.0] * len(kept), "kind": "selected"}
+    return None
 
 
 def run_experiment(cfg: DictConfig) -> ExperimentResult:
@@ -131,13 +174,26 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
         y_true, data.y_dev.to_numpy(), dates=dates, last_return=data.last_return_holdout
     )
     timings["scoring_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    holdout_frame = holdout_predictions(data, predictions)
+    cv, portfolio, evaluation = evaluate_forecasts(
+        data,
+        cv,
+        holdout_frame,
+        portfolio_settings(cfg, panel_dates(data.panel)),
+        feature_importance(fitted, data.feature_names),
+    )
+    timings["evaluation_s"] = time.perf_counter() - started
     return ExperimentResult(
         data=data,
         pipeline=fitted,
         cv=cv,
         holdout=holdout,
         baselines=baselines,
-        predictions=holdout_predictions(data, predictions),
+        predictions=holdout_frame,
+        portfolio=portfolio,
+        evaluation=evaluation,
         search=search,
         selected_features=selected_features(fitted, data.feature_names),
         timings=timings,

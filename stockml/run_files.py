@@ -1,7 +1,8 @@
 """Files a run leaves in its own directory, beside Hydra's config snapshot.
 
 They make a run directory self-describing without MLflow: the job store, the report command
-and a researcher with `cat` all read the same `metrics.json`.
+and a researcher with `cat` all read the same `metrics.json`, and every report draws the
+run's `evaluation.json` (stockml.reporting.schema) rather than recomputing it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ PREDICTIONS_FILE = "holdout_predictions.csv"
 FEATURES_FILE = "features.json"
 SEARCH_TRIALS_FILE = "search_trials.csv"
 SELECTED_FEATURES_FILE = "selected_features.json"
+EVALUATION_FILE = "evaluation.json"
+# FoldResult fields that are data, not a description of the fold: kept out of metrics.json.
+_FOLD_DATA_FIELDS = frozenset({"metrics", "test_rows", "predictions"})
 # Written instead of metrics.json when the run could not be recorded (MLflow failed).
 FAILED_FILE = "failed.txt"
 
@@ -30,6 +34,17 @@ FAILED_FILE = "failed.txt"
 def _finite_or_none(value: float) -> float | None:
     """JSON has no NaN; an undefined metric (e.g. IC of a constant forecast) becomes null."""
     return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null, all the way down (JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float):
+        return _finite_or_none(value)
+    return value
 
 
 def metrics_document(
@@ -50,12 +65,14 @@ def metrics_document(
         },
         "folds": [
             {
-                **{k: v for k, v in vars(fold).items() if k != "metrics"},
+                **{k: v for k, v in vars(fold).items() if k not in _FOLD_DATA_FIELDS},
                 "metrics": {k: _finite_or_none(v) for k, v in fold.metrics.items()},
             }
             for fold in result.cv.folds
         ],
-        "holdout": {k: _finite_or_none(v) for k, v in result.holdout.items()},
+        "holdout": {
+            k: _finite_or_none(v) for k, v in {**result.holdout, **result.portfolio}.items()
+        },
         "baseline": {
             name: {k: _finite_or_none(v) for k, v in values.items()}
             for name, values in result.baselines.items()
@@ -89,7 +106,9 @@ def _write_results(run_dir: Path, result: ExperimentResult) -> list[Path]:
     features_path.write_text(json.dumps(result.data.feature_names, indent=2))
     predictions_path = run_dir / PREDICTIONS_FILE
     result.predictions.to_csv(predictions_path, index=False, float_format="%.10g")
-    written = [features_path, predictions_path]
+    evaluation_path = run_dir / EVALUATION_FILE
+    evaluation_path.write_text(json.dumps(_json_safe(result.evaluation), allow_nan=False))
+    written = [features_path, predictions_path, evaluation_path]
     if result.selected_features is not None:
         selected_path = run_dir / SELECTED_FEATURES_FILE
         selected_path.write_text(json.dumps(result.selected_features, indent=2))

@@ -1,4 +1,5 @@
-"""The short table a run prints: CV mean ± std, holdout, and the naive baselines beside it."""
+"""The short tables a run prints: CV mean ± std, holdout, and the naive baselines beside it;
+then whether the forecast makes money, beside an equal-weight (or buy-and-hold) benchmark."""
 
 from __future__ import annotations
 
@@ -15,12 +16,60 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "rank_ic",
     "icir",
 )
+# Portfolio metric -> the benchmark's counterpart (None: the benchmark has none).
+PORTFOLIO_SUMMARY: dict[str, str | None] = {
+    "ls_net_sharpe": "benchmark_sharpe",
+    "ls_sharpe": "benchmark_sharpe",
+    "ls_net_ann_return": "benchmark_ann_return",
+    "ls_max_drawdown": "benchmark_max_drawdown",
+    "ls_turnover": None,
+    "q_spread": None,
+    "q_spread_t": None,
+}
 
 
 def _fmt(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     return f"{value:.3e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Rows as left-aligned columns, a rule under the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def _portfolio_lines(result: ExperimentResult) -> list[str]:
+    cv = result.cv.summary()
+    settings = result.evaluation["settings"]
+    benchmark = "buy&hold" if settings["mode"] == "timing" else "equal-weight"
+    rows = [["portfolio", "cv mean ± std", "holdout", benchmark]]
+    for name, counterpart in PORTFOLIO_SUMMARY.items():
+        rows.append(
+            [
+                name,
+                f"{_fmt(cv[name]['mean'])} ± {_fmt(cv[name]['std'])}",
+                _fmt(result.portfolio.get(name, math.nan)),
+                "" if counterpart is None else _fmt(result.portfolio.get(counterpart, math.nan)),
+            ]
+        )
+    strategy = (
+        "timing: the forecast's sign"
+        if settings["mode"] == "timing"
+        else f"long top {settings['top_k'] or 'quantile'} / short bottom"
+    )
+    return [
+        "",
+        f"{strategy}, held {settings['horizon']} bar(s) as staggered slices, "
+        f"{settings['cost_bps']:g} bps per unit traded (net); {settings['quantiles']} quantiles",
+        *_aligned(rows),
+    ]
 
 
 def summary_table(result: ExperimentResult) -> str:
@@ -37,12 +86,7 @@ def summary_table(result: ExperimentResult) -> str:
                 *(_fmt(result.baselines[b].get(name, math.nan)) for b in baselines),
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines = [*_aligned(rows), *_portfolio_lines(result)]
     if result.search is not None:
         search = result.search
         lines.append(

@@ -46,6 +46,12 @@ def check_tracking_uri(uri: str, timeout: float = REACH_TIMEOUT_S) -> None:
     )
 
 
+def is_tracking_server(uri: str) -> bool:
+    """Whether `uri` is an MLflow tracking server (http or https), which stores artifacts
+    itself rather than where the client says."""
+    return urllib.parse.urlsplit(uri).scheme.lower() in HTTP_SCHEMES
+
+
 def _plugin_schemes() -> set[str]:
     return {entry.name for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP)}
 

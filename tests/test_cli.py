@@ -50,7 +50,18 @@ def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
     assert len(client.get_metric_history(run.info.run_id, "cv_mse")) == 3
     assert run.data.tags["data_fingerprint"] == document["data_fingerprint"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"config", "metrics.json", "features.json", "holdout_predictions.csv"} <= artifacts
+    assert {
+        "config",
+        "metrics.json",
+        "features.json",
+        "holdout_predictions.csv",
+        "evaluation.json",
+    } <= artifacts
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    assert run.data.metrics["test_ls_net_sharpe"] == pytest.approx(
+        evaluation["holdout"]["metrics"]["ls_net_sharpe"]
+    )
+    assert run.data.metrics["cv_q_spread_mean"] == pytest.approx(document["cv"]["q_spread"]["mean"])
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert plots == {"plots/holdout.png"}
     snapshot = {a.path for a in client.list_artifacts(run.info.run_id, "config")}
@@ -87,6 +98,8 @@ def test_tracking_disabled_writes_no_mlflow_store(tmp_path: Path) -> None:
         (["model.alpha=-1"], "alpha"),
         (["optimizer=bayesian", "optimizer.n_trials=0"], "optimizer.n_trials must be"),
         (["optimizer=random", "optimizer.n_trials=-1"], "optimizer.n_trials must be"),
+        (["evaluation.quantiles=1"], "evaluation.quantiles must be an integer >= 2"),
+        (["evaluation.cost_bps=-5"], "evaluation.cost_bps must be a number >= 0"),
     ],
 )
 def test_bad_input_exits_1_with_exactly_one_line(

@@ -97,6 +97,17 @@ def test_experiment_preset_overrides_root_values() -> None:
         ("registry.register=true tracking.log_model=false", "needs tracking.enabled=true"),
         ("experiment=rolling_retrain optimized_metric=cv_ic_std", "use cv_<metric>_mean"),
         ("cv.horizon=1", "cv.horizon=1 is smaller than target.horizon=5"),
+        ("evaluation.quantiles=1", "evaluation.quantiles must be an integer >= 2"),
+        ("evaluation.quantiles=2.5", "evaluation.quantiles must be an integer >= 2"),
+        ("evaluation.top_k=0", "evaluation.top_k must be null (the top quantile) or an integer"),
+        ("evaluation.cost_bps=-1", "evaluation.cost_bps must be a number >= 0"),
+        ("evaluation.cost_bps=abc", "evaluation.cost_bps must be a number >= 0"),
+        ("evaluation.max_decay_horizon=0", "evaluation.max_decay_horizon must be an integer"),
+        ("optimized_metric=test_ls_sharpe", "is not a CV metric"),
+        (
+            "experiment=rolling_retrain optimized_metric=cv_ls_sharpe_mean",
+            "not the portfolio ones",
+        ),
     ],
 )
 def test_wrong_values_are_refused_with_the_key_named(override: str, message: str) -> None:

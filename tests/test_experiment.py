@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from omegaconf import open_dict
 
 from stockml.config import compose_config
 from stockml.data.schema import panel_dates
+from stockml.evaluation import portfolio_settings
 from stockml.experiment import run_experiment
+from stockml.run_files import EVALUATION_FILE, METRICS_FILE, write_run_files
+from stockml.summary import summary_table
 
 SMALL = [
     "data.tickers=[AAPL,MSFT]",
@@ -85,3 +91,91 @@ def test_a_constant_forecast_scores_zero_ic_for_sweepers_not_nan() -> None:
     assert math.isnan(constant.metric("cv_ic_mean"))  # reported honestly as undefined
     assert constant.objective("cv_ic_mean") == 0.0  # but no skill, not a failed trial
     assert constant.objective("cv_mse_mean") == constant.metric("cv_mse_mean")
+    assert math.isnan(constant.metric("cv_ls_sharpe_mean"))  # it never trades
+    assert constant.objective("cv_ls_sharpe_mean") == 0.0
+    assert constant.metric("cv_ls_turnover_mean") == 0.0
+
+
+def test_portfolio_metrics_sit_beside_the_others_per_fold_and_on_the_holdout(result) -> None:
+    flat = result.flat_metrics()
+    for name in ("ls_sharpe", "ls_net_sharpe", "ls_ann_return", "ls_max_drawdown", "ls_turnover"):
+        folds = [fold.metrics[name] for fold in result.cv.folds]
+        assert flat[f"cv_{name}_mean"] == pytest.approx(np.mean(folds))
+        assert flat[f"test_{name}"] == result.evaluation["holdout"]["metrics"][name]
+    assert flat["test_q_spread"] == result.portfolio["q_spread"]
+    assert result.metric("cv_ls_net_sharpe_mean") == flat["cv_ls_net_sharpe_mean"]
+    # Two tickers: ranked long one, short the other; turnover and costs make net < gross.
+    assert result.evaluation["settings"]["mode"] == "long_short"
+    assert flat["test_ls_net_sharpe"] < flat["test_ls_sharpe"]
+
+
+def test_out_of_fold_period_stitches_the_folds_before_the_holdout(result) -> None:
+    document = result.evaluation
+    cv_dates = pd.DatetimeIndex(document["cv"]["daily"]["date"])
+    fold_dates = pd.DatetimeIndex(
+        np.concatenate(
+            [
+                panel_dates(result.data.X_dev.iloc[fold.test_rows]).unique()
+                for fold in result.cv.folds
+            ]
+        )
+    )
+    assert cv_dates.equals(fold_dates.sort_values())
+    assert cv_dates.max() < panel_dates(result.data.X_holdout).min()
+    holdout_dates = pd.DatetimeIndex(document["holdout"]["daily"]["date"])
+    assert holdout_dates.equals(panel_dates(result.data.X_holdout).unique())
+    assert [fold["fold"] for fold in document["folds"]] == [0, 1, 2]
+    assert document["holdout"]["ic_decay"]["ic"][0] == pytest.approx(result.holdout["ic"])
+
+
+
+def test_feature_importance_names_the_models_inputs(result) -> None:
+    importance = result.evaluation["feature_importance"]
+    assert importance["kind"] == "coefficient"
+    assert importance["feature"] == result.data.feature_names
+    np.testing.assert_allclose(importance["importance"], result.pipeline.named_steps["model"].coef_)
+    selected = run_experiment(
+        compose_config(
+            [
+                *SMALL,
+                "model=random_forest",
+                "model.n_estimators=5",
+                "selection=kbest_f",
+                "selection.k=3",
+            ]
+        )
+    )
+    importance = selected.evaluation["feature_importance"]
+    assert importance["kind"] == "impurity" and importance["feature"] == selected.selected_features
+    assert len(importance["importance"]) == 3
+
+
+def test_summary_prints_the_portfolio_beside_the_benchmark(result) -> None:
+    lines = summary_table(result).splitlines()
+    for name, benchmark in (("ls_net_sharpe", "benchmark_sharpe"), ("q_spread", None)):
+        cells = next(line for line in lines if line.startswith(f"{name} ")).split()
+        assert float(cells[4]) == pytest.approx(result.portfolio[name], rel=1e-3, abs=1e-4)
+        if benchmark:
+            assert float(cells[5]) == pytest.approx(result.portfolio[benchmark], rel=1e-3, abs=1e-4)
+
+
+def test_run_files_write_the_evaluation_document_without_nan(result, tmp_path) -> None:
+    written = write_run_files(tmp_path, result, "cv_ic_mean", None)
+    assert tmp_path / EVALUATION_FILE in written
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in {EVALUATION_FILE}")
+
+    document = json.loads((tmp_path / EVALUATION_FILE).read_text(), parse_constant=refuse)
+    assert document["settings"]["quantiles"] == 5
+    assert document["holdout"]["metrics"]["q_spread_t"] is not None
+    metrics = json.loads((tmp_path / METRICS_FILE).read_text())
+    assert "test_rows" not in metrics["folds"][0] and "ls_sharpe" in metrics["folds"][0]["metrics"]
+
+
+def test_a_config_recorded_before_the_evaluation_group_gets_its_defaults() -> None:
+    cfg = compose_config(SMALL)
+    with open_dict(cfg):
+        del cfg["evaluation"]
+    calendar = pd.bdate_range("2020-01-01", periods=10)
+    assert portfolio_settings(cfg, calendar) == portfolio_settings(compose_config(SMALL), calendar)

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from stockml.jobs import queue
-from stockml.jobs.db import Store, StoreError, open_store
+from stockml.jobs.db import VERSION_TABLE, Store, StoreError, open_store
 from stockml.jobs.migrate import head_revision, upgrade_to_head
 from stockml.jobs.models import Base
 
@@ -20,7 +20,9 @@ pytest_plugins = ["jobs_fixtures"]
 
 def test_migrated_schema_matches_models(store: Store) -> None:
     with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
         assert compare_metadata(context, Base.metadata) == []
         assert context.get_current_revision() == head_revision()
 
@@ -126,3 +128,52 @@ def test_migrating_a_new_store_keeps_alembic_info_off_the_console(
         open_store(f"sqlite:///{tmp_path / 'new.db'}").engine.dispose()
         assert alembic.level == logging.INFO  # left as it was
     assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
+
+
+def _tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("study_first", [True, False])
+def test_an_optuna_study_and_a_job_store_share_one_database(
+    tmp_path: Path, study_first: bool
+) -> None:
+    """Both use Alembic; with one version table the second of them failed to open."""
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    if study_first:
+        optuna.create_study(storage=url, study_name="s").optimize(lambda t: 1.0, n_trials=1)
+    store = open_store(url)
+    job_id = queue.submit(store, "train", [], validate=False)
+    store.dispose()
+    optuna.create_study(storage=url, study_name="s", load_if_exists=True).optimize(
+        lambda t: 2.0, n_trials=1
+    )
+    assert len(optuna.load_study(storage=url, study_name="s").trials) == 1 + study_first
+    reopened = open_store(url)
+    assert queue.get(reopened, job_id).kind == "train"
+    reopened.dispose()
+    assert {"alembic_version", VERSION_TABLE, "jobs"} <= _tables(url)
+
+
+def test_a_store_versioned_in_alembic_version_is_adopted_with_its_jobs(tmp_path: Path) -> None:
+    """Stores made before the store had its own version table keep their rows and revision."""
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    old = open_store(url)
+    job_id = queue.submit(old, "train", ["model=lasso"], validate=False)
+    with old.engine.begin() as connection:
+        connection.execute(sa.text(f"ALTER TABLE {VERSION_TABLE} RENAME TO alembic_version"))
+    old.dispose()
+
+    store = open_store(url)
+    assert queue.get(store, job_id).overrides == ["model=lasso"]
+    with store.engine.connect() as connection:
+        version = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        assert version.scalar() == head_revision()
+    store.dispose()
+    assert "alembic_version" not in _tables(url)

@@ -12,6 +12,7 @@ from test_sweeper_loop import FakeLauncher, quadratic, settings
 
 from stockml.config import ConfigError, compose_config
 from stockml.config_checks import check_config, check_sweep_direction, optimized_metrics
+from stockml.tracking.sweep_run import JobResult, best_jobs
 from stockml.tuning.optuna_sweep import SweepRefused, run_sweep
 
 
@@ -25,6 +26,13 @@ from stockml.tuning.optuna_sweep import SweepRefused, run_sweep
         ("cv_mse_mean", None, ["minimize"]),
         ("cv_mae_mean", None, ["minimize"]),
         ("cv_ic_std", None, ["minimize"]),
+        ("cv_ls_sharpe_mean", None, ["maximize"]),
+        ("cv_ls_net_sharpe_mean", None, ["maximize"]),
+        ("cv_ls_ann_return_mean", None, ["maximize"]),
+        ("cv_q_spread_mean", None, ["maximize"]),
+        ("cv_ls_max_drawdown_mean", None, ["maximize"]),  # negative: closer to 0 is better
+        ("cv_ls_turnover_mean", None, ["minimize"]),
+        ("cv_ls_sharpe_std", None, ["minimize"]),
         ("cv_ic_mean", "maximize", ["maximize"]),
         (["cv_ic_mean", "cv_mse_mean"], None, ["maximize", "minimize"]),
         (["cv_ic_mean", "cv_ic_std"], ["maximize", "minimize"], ["maximize", "minimize"]),
@@ -53,6 +61,8 @@ def test_a_contradicting_direction_is_refused(metric, direction, message) -> Non
     ("value", "message"),
     [
         (["cv_ic_mean", "test_ic"], "optimized_metric='test_ic' is not a CV metric"),
+        ("test_ls_net_sharpe", "optimized_metric='test_ls_net_sharpe' is not a CV metric"),
+        ("cv_benchmark_sharpe_mean", "is not a CV metric"),  # not the model's score
         ([], "name one metric or a list of distinct ones"),
         (["cv_ic_mean", "cv_ic_mean"], "name one metric or a list of distinct ones"),
     ],
@@ -100,3 +110,20 @@ def test_the_run_accepts_a_metric_list_except_for_a_rolling_run() -> None:
     check_config(compose_config([metrics]))
     with pytest.raises(ConfigError, match="a rolling run returns one stitched value"):
         check_config(compose_config(["experiment=rolling_retrain", metrics]))
+
+
+@pytest.mark.parametrize(
+    ("metric", "values", "best"),
+    [
+        ("cv_ic_mean", [0.1, 0.3, 0.2], 0.3),
+        ("cv_ic_std", [0.1, 0.3, 0.2], 0.1),
+        ("cv_ls_turnover_mean", [1.5, 0.4, 0.9], 0.4),
+        ("cv_ls_max_drawdown_mean", [-0.4, -0.1, -0.2], -0.1),
+        ("cv_ls_net_sharpe_mean", [-0.4, 0.8, 0.2], 0.8),
+    ],
+)
+def test_without_optuna_results_the_best_job_follows_the_metrics_sense(
+    tmp_path: Path, metric: str, values: list[float], best: float
+) -> None:
+    jobs = [JobResult(tmp_path / str(i), [metric], [v], None) for i, v in enumerate(values)]
+    assert [job.value for job in best_jobs(tmp_path, jobs)] == [best]

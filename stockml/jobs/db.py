@@ -30,6 +30,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # parses the migration scripts (~0.2 s with the import); one query against this constant
 # is enough when the schema is current. A test keeps it equal to Alembic's head.
 SCHEMA_REVISION = "0002"
+# The store's own Alembic version table. Alembic's default name, `alembic_version`, is also
+# what Optuna's RDB storage records its schema in: with it, a study and a job store could not
+# share one database (whichever came second failed on the other's revision).
+VERSION_TABLE = "stockml_jobs_version"
 
 
 class StoreError(RuntimeError):
@@ -144,7 +148,7 @@ def _schema_is_current(engine: Engine) -> bool:
     """True when the store is already at SCHEMA_REVISION; any error means "migrate and see"."""
     try:
         with engine.connect() as connection:
-            found = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            found = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))
             return found.scalar() == SCHEMA_REVISION
     except sa.exc.DBAPIError:
         return False

@@ -26,6 +26,7 @@ RUN_FILES = frozenset(
         run_files.PREDICTIONS_FILE,
         run_files.SEARCH_TRIALS_FILE,
         run_files.SELECTED_FEATURES_FILE,
+        run_files.EVALUATION_FILE,
         run_files.FAILED_FILE,
         "rolling_predictions.csv",
         "rolling_windows.csv",

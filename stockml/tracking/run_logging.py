@@ -20,6 +20,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.tracking.identity import RunIdentity
+from stockml.tracking_uri import is_tracking_server
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,21 +109,33 @@ def sqlite_init_lock(uri: str) -> Iterator[None]:
 
 
 def experiment_id(tracking: DictConfig) -> str:
-    """The id of the configured experiment, created (with its artifact root) on first use."""
-    import mlflow
+    """The id of the configured experiment, created (with its artifact root) on first use.
 
+    A tracking server keeps artifacts where it was told to (`--serve-artifacts`): a local
+    `artifact_location` would name a directory on the client, which other hosts cannot see.
+    Two processes may create the experiment at once (concurrent sweeps on one server): the
+    loser takes the winner's.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    name = str(tracking.experiment_name)
     with sqlite_init_lock(str(tracking.uri)):
         mlflow.set_tracking_uri(str(tracking.uri))
-        experiment = mlflow.get_experiment_by_name(str(tracking.experiment_name))
+        experiment = mlflow.get_experiment_by_name(name)
         if experiment is not None:
             return str(experiment.experiment_id)
-        artifact_root = Path(str(tracking.artifact_location)).resolve()
-        artifact_root.mkdir(parents=True, exist_ok=True)
-        return str(
-            mlflow.create_experiment(
-                str(tracking.experiment_name), artifact_location=artifact_root.as_uri()
-            )
-        )
+        location = None
+        if not is_tracking_server(str(tracking.uri)):
+            artifact_root = Path(str(tracking.artifact_location)).resolve()
+            artifact_root.mkdir(parents=True, exist_ok=True)
+            location = artifact_root.as_uri()
+        try:
+            return str(mlflow.create_experiment(name, artifact_location=location))
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            return str(mlflow.get_experiment_by_name(name).experiment_id)
 
 
 def start_run(tracking: DictConfig, identity: RunIdentity) -> Any:
@@ -153,8 +166,8 @@ def log_result(
     """Log everything about a finished experiment into the active MLflow run.
 
     Params, metrics and tags go in one batch (one store transaction instead of one per call
-    and fold). A sweep trial (`sweep_dir` set) logs no holdout plot and no model: they are
-    most of a run's tracking cost, and the sweep's end logs both for the best trial only
+    and fold). A sweep trial (`sweep_dir` set) logs no holdout plot, report or model: they
+    are most of a run's tracking cost, and the sweep's end logs them for the best trial only
     (`stockml.tracking.best_model`).
     """
     import mlflow
@@ -215,6 +228,8 @@ def log_result(
         return
     if cfg.tracking.log_plots:
         log_plots(result.predictions, result.search)
+    if cfg.tracking.log_report:
+        log_report(result)
     if cfg.tracking.log_model:
         log_model(result.pipeline, result.data, int(cfg.target.horizon))
 
@@ -253,3 +268,15 @@ def log_plots(predictions: pd.DataFrame, search: SearchResult | None) -> None:
         figures["plots/search_history.png"] = search_history_figure(search)
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)
+
+
+def log_report(result: ExperimentResult) -> None:
+    """The run's own `report.html`, drawn from its evaluation document, which MLflow's
+    artifact view opens in place."""
+    import mlflow
+
+    from stockml.reporting.page import render_page
+    from stockml.reporting.run_report import REPORT_FILE, run_sections
+
+    title = f"stockml run {mlflow.active_run().info.run_name}"
+    mlflow.log_text(render_page(title, run_sections(result.evaluation, title)), REPORT_FILE)

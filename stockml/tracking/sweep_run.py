@@ -104,13 +104,12 @@ def best_jobs(sweep_dir: Path, jobs: list[JobResult]) -> list[JobResult]:
         run_dirs = run_dirs or [results.get("best_run_dir")]
         found = (JobResult.read(Path(d)) for d in run_dirs if d)
         return [job for job in found if job is not None]
-    from stockml.validation.metrics import GREATER_IS_BETTER
+    from stockml.config_checks import metric_direction
 
     scored = [job for job in jobs if job.value is not None]
     if not scored:
         return []
-    metric = scored[0].metrics[0].removeprefix("cv_").rsplit("_", 1)[0]
-    sign = 1.0 if GREATER_IS_BETTER.get(metric, True) else -1.0
+    sign = 1.0 if metric_direction(scored[0].metrics[0]) == "maximize" else -1.0
     return [max(scored, key=lambda job: sign * job.value)]
 
 
