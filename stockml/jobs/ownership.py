@@ -108,10 +108,8 @@ def _take_plots(plots: Path, found: Inventory) -> None:
     """A sweep's study plots: only PNGs under the names the plots are written with."""
     with os.scandir(plots) as entries:
         for entry in entries:
-            if (
-                entry.is_symlink()
-                or not entry.is_file()
-                or not sweep_files.is_study_plot(entry.name)
+            if entry.is_symlink() or not entry.is_file() or not sweep_files.is_study_plot(
+                entry.name
             ):
                 found.foreign = f"{entry.path} was not written by stockml"
                 return

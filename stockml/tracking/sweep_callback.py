@@ -24,7 +24,6 @@ from stockml.tracking.identity import SweepLink
 
 log = logging.getLogger(__name__)
 
-
 class MlflowSweepCallback(Callback):
     def __init__(self, **_: Any) -> None:
         self._link: SweepLink | None = None
