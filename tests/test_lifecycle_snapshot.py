@@ -37,3 +37,22 @@ def test_retrain_refuses_rolling_options_without_rolling(capsys) -> None:
         retrain_main(["RUN", "model.alpha=3", "--step", "21"])
     assert stopped.value.code == 2
     assert "--step only apply with --rolling" in capsys.readouterr().err
+
+
+def test_a_recorded_config_is_recomposed_with_the_hydra_settings_group(tmp_path) -> None:
+    from omegaconf import OmegaConf
+
+    from stockml.config import CONFIG_NAME, compose_config, hydra_settings
+    from stockml.lifecycle.snapshot import RunSnapshot, compose_snapshot, config_dir_for
+
+    # What a run saved as .hydra/config.yaml: the composed task config, no `hydra:` node.
+    composed = compose_config([f"paths.output_root={tmp_path}", "model.alpha=3"])
+    recorded = OmegaConf.create(OmegaConf.to_yaml(composed))
+    snapshot = RunSnapshot("run", recorded, metrics=None, run_id=None, fingerprint=None)
+    cfg = compose_snapshot(snapshot, ["tracking.enabled=false"])
+    assert cfg.model.alpha == 3 and cfg.tracking.enabled is False
+    keys = [key for key in recorded if key != "tracking"]
+    assert OmegaConf.masked_copy(cfg, keys) == OmegaConf.masked_copy(recorded, keys)
+    with config_dir_for(snapshot) as folder:
+        primary = OmegaConf.load(folder / f"{CONFIG_NAME}.yaml")
+    assert primary.hydra == hydra_settings()  # run/sweep dirs and the recording callbacks
