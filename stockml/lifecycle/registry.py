@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from stockml.lifecycle.errors import LifecycleError
+from stockml.tracking.identity import logged_model_name
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
-LOGGED_MODEL_NAME = "model"
 
 
 def store_uri(tracking_uri: str) -> str:
@@ -40,7 +40,8 @@ def client(tracking_uri: str) -> Any:
 
 
 def logged_model_uri(mlflow_client: Any, run_id: str) -> str:
-    """The `models:/<model id>` URI of the pipeline a run logged (MLflow 3 logged models)."""
+    """The `models:/<model id>` URI of the pipeline a run logged (MLflow 3 logged models),
+    found by the name the run's pipeline tag gives it."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -49,7 +50,9 @@ def logged_model_uri(mlflow_client: Any, run_id: str) -> str:
         raise LifecycleError(f"no MLflow run {run_id} in {mlflow_client.tracking_uri}") from exc
     models = mlflow_client.search_logged_models(
         experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run_id}' AND name = '{LOGGED_MODEL_NAME}'",
+        filter_string=(
+            f"source_run_id = '{run_id}' AND name = '{logged_model_name(run.data.tags)}'"
+        ),
     )
     if not models:
         raise LifecycleError(
