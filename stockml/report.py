@@ -19,9 +19,8 @@ from typing import Any
 import pandas as pd
 
 from stockml.tracking.identity import OVERRIDES_TAG, TRIAL_TAG
+from stockml.tracking_uri import default_tracking_uri
 from stockml.validation.metrics import GREATER_IS_BETTER
-
-DEFAULT_TRACKING_URI = "sqlite:///outputs/mlflow.db"
 
 
 def leaderboard(
@@ -117,7 +116,7 @@ def _all_runs(client: Any, experiment_ids: list[str], filter_string: str) -> Ite
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="stockml-report", description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    parser.add_argument("--tracking-uri", default=default_tracking_uri())
     parser.add_argument("--experiment", help="MLflow experiment name (default: all)")
     parser.add_argument("--sweep-dir", help="only runs of this multirun directory")
     parser.add_argument("--metric", default="ic", help="metric to rank by (default: ic)")

@@ -159,3 +159,13 @@ class TestARecordedRun:
         assert params["features.preset"] == "minimal" and params["target.horizon"] == "1"
         assert "tracking.uri" not in params and "paths.output_root" not in params
         assert not [key for key in params if "search_space" in key]
+
+    def test_the_experiment_opens_as_a_model_training_experiment(
+        self, recorded: tuple[Path, Any]
+    ) -> None:
+        from mlflow import MlflowClient
+
+        cwd, run = recorded
+        client = MlflowClient(tracking_uri=f"sqlite:///{cwd}/outputs/mlflow.db")
+        experiment = client.get_experiment(run.info.experiment_id)
+        assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"

@@ -43,6 +43,9 @@ TRACKED_PACKAGES: tuple[str, ...] = (
 # Given explicitly: letting MLflow infer requirements costs about 3.5 s per logged model.
 MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
 INPUT_EXAMPLE_ROWS = 5
+# Tells MLflow's UI the experiment holds model training runs, so it opens on the runs table
+# (the "Model training" view) rather than asking or guessing a GenAI experiment.
+EXPERIMENT_KIND_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 # Config nodes that describe how a search may vary a value, not the value a run used.
@@ -148,7 +151,11 @@ def experiment_id(tracking: DictConfig) -> str:
             artifact_root.mkdir(parents=True, exist_ok=True)
             location = artifact_root.as_uri()
         try:
-            return str(mlflow.create_experiment(name, artifact_location=location))
+            return str(
+                mlflow.create_experiment(
+                    name, artifact_location=location, tags=EXPERIMENT_KIND_TAGS
+                )
+            )
         except MlflowException as exc:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
