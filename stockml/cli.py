@@ -135,7 +135,7 @@ def hydra_entry(cfg: DictConfig) -> float | list[float]:
 # `python -m stockml`) reaches everything; the job queue runs retrains through it.
 SUBCOMMANDS: dict[str, str] = {
     "jobs": "stockml.jobs.cli:main",
-    "report": "stockml.report:main",
+    "report": "stockml.reporting.cli:main",
     "reproduce": "stockml.lifecycle.cli:reproduce_main",
     "retrain": "stockml.lifecycle.cli:retrain_main",
     "register": "stockml.lifecycle.cli:register_main",

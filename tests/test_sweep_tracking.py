@@ -12,7 +12,8 @@ import yaml
 from stockml_runs import FAST, run_stockml
 
 from stockml.lifecycle.registry import logged_model_uri
-from stockml.report import leaderboard, main
+from stockml.reporting.cli import main
+from stockml.reporting.leaderboard import leaderboard
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from stockml_runs import FAST, run_stockml
 
-from stockml import report
 from stockml.config import compose_config
 from stockml.lifecycle.cli import _parser
+from stockml.reporting.cli import parse_args as report_args
 from stockml.tracking_uri import LOCAL_STORE_URI, TRACKING_URI_ENV, default_tracking_uri
 
 ENV_URI = "sqlite:////srv/shared/mlflow.db"
@@ -54,7 +54,7 @@ def test_the_companion_commands_read_the_variable_unless_told(
     monkeypatch.delenv(TRACKING_URI_ENV, raising=False)
     assert default_tracking_uri() == LOCAL_STORE_URI
     monkeypatch.setenv(TRACKING_URI_ENV, ENV_URI)
-    assert report.parse_args([]).tracking_uri == ENV_URI
+    assert report_args([]).tracking_uri == ENV_URI
     assert _parser("reproduce", "").parse_args([]).tracking_uri == ENV_URI
     told = _parser("reproduce", "").parse_args(["--tracking-uri", "sqlite:///x.db"])
     assert told.tracking_uri == "sqlite:///x.db"
