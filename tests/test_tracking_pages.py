@@ -169,3 +169,34 @@ class TestARecordedRun:
         client = MlflowClient(tracking_uri=f"sqlite:///{cwd}/outputs/mlflow.db")
         experiment = client.get_experiment(run.info.experiment_id)
         assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+    def test_a_rerun_from_the_snapshot_keeps_the_options_and_the_model_name(
+        self, recorded: tuple[Path, Any]
+    ) -> None:
+        """A config composed from a snapshot has no defaults list; the re-run gets the
+        recorded options handed down, so it is named, and its params read, as the run's."""
+        from hydra import compose, initialize_config_dir
+
+        from stockml.config import CONFIG_NAME
+        from stockml.lifecycle.snapshot import config_dir_for, load_snapshot
+        from stockml.tracking.identity import choices_override
+
+        cwd, run = recorded
+        (run_dir,) = [p.parent for p in cwd.glob("outputs/runs/*/*/metrics.json")]
+        for ref in (str(run_dir), run.info.run_id):
+            snapshot = load_snapshot(ref, f"sqlite:///{cwd}/outputs/mlflow.db")
+            assert snapshot.choices["selection"] == run.data.params["selection"] == "kbest_f"
+            with (
+                config_dir_for(snapshot) as folder,
+                initialize_config_dir(config_dir=str(folder), version_base="1.3"),
+            ):
+                handed = choices_override(snapshot.choices)
+                full = compose(CONFIG_NAME, overrides=handed, return_hydra_config=True)
+                bare = compose(CONFIG_NAME, return_hydra_config=True)
+            identity = job_identity(full.hydra, full, NOW)
+            assert identity.tags[PIPELINE_TAG] == run.data.tags[PIPELINE_TAG]
+            assert dict(identity.choices) == snapshot.choices
+            # without them, the steps' classes name it
+            assert job_identity(bare.hydra, bare, NOW).tags[PIPELINE_TAG] == (
+                "standardscaler-selectkbest-ridge"
+            )

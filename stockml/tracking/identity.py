@@ -32,6 +32,9 @@ TRIAL_TAG = "optuna.trial_number"
 # Set per Optuna trial in `hydra.job.env_set` by stockml.tracking.optuna_observer.
 TRIAL_ENV = "STOCKML_OPTUNA_TRIAL"
 STUDY_ENV = "STOCKML_OPTUNA_STUDY"
+# Set in `hydra.job.env_set` by stockml.lifecycle.rerun: the options the re-run run was
+# composed from, which a config composed from its snapshot no longer has (JSON).
+CHOICES_ENV = "STOCKML_RECORDED_CHOICES"
 # The name the run's model is logged under (and registry/predict look it up by).
 PIPELINE_TAG = "pipeline"
 # What runs recorded before the pipeline tag existed logged their model as.
@@ -129,6 +132,23 @@ def recorded_choices(choices: Mapping[str, str | None]) -> dict[str, str]:
     }
 
 
+def job_choices(hydra_cfg: Any) -> dict[str, str]:
+    """The config group options of a job (its Hydra config): Hydra's own, or, for a re-run
+    composed from a snapshot (no defaults list), those handed down from the recorded run."""
+    own = recorded_choices(hydra_cfg.runtime.choices)
+    if own:
+        return own
+    handed = (hydra_cfg.job.get("env_set") or {}).get(CHOICES_ENV)
+    return recorded_choices(json.loads(handed)) if handed else {}
+
+
+def choices_override(choices: Mapping[str, str]) -> list[str]:
+    """The override that hands `choices` down to a re-run (see `job_choices`)."""
+    if not choices:
+        return []
+    return [f"++hydra.job.env_set.{CHOICES_ENV}='{json.dumps(dict(choices))}'"]
+
+
 def pipeline_name(
     cfg: DictConfig, choices: Mapping[str, str], retargeted: Iterable[str] = ()
 ) -> str:
@@ -203,7 +223,7 @@ def trial_identity(
 def job_identity(hydra_cfg: Any, cfg: DictConfig, now: datetime) -> RunIdentity:
     """The identity of the job Hydra is running (`HydraConfig.get()`) with config `cfg`."""
     overrides = list(hydra_cfg.overrides.task)
-    choices = recorded_choices(hydra_cfg.runtime.choices)
+    choices = job_choices(hydra_cfg)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         link = SweepLink.read(Path(hydra_cfg.sweep.dir))
         if link is not None:

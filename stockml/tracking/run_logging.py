@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from stockml.pipeline import RESERVED_MODEL_KEYS
 from stockml.tracking.identity import RunIdentity, is_infrastructure, logged_model_name
 from stockml.tracking_uri import is_tracking_server
 
@@ -48,10 +49,6 @@ INPUT_EXAMPLE_ROWS = 5
 EXPERIMENT_KIND_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
-# Config nodes that describe how a search may vary a value, not the value a run used.
-SEARCH_SPACE_KEY = "search_space"
-
-
 def flatten_config(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
     """Dotted keys -> string values, the shape MLflow params take (`model.alpha` -> `10.0`)."""
     for key, value in node.items():
@@ -69,7 +66,7 @@ def run_params(config: Mapping[str, Any], choices: Mapping[str, str]) -> dict[st
     params = {
         key: value
         for key, value in flatten_config(config)
-        if not is_infrastructure(key) and SEARCH_SPACE_KEY not in key.split(".")
+        if not is_infrastructure(key) and RESERVED_MODEL_KEYS.isdisjoint(key.split("."))
     }
     # A step left out (`scaler=none`) is a null node: its option says it better than `None`.
     return params | dict(choices)
