@@ -200,3 +200,17 @@ class TestARecordedRun:
             assert job_identity(bare.hydra, bare, NOW).tags[PIPELINE_TAG] == (
                 "standardscaler-selectkbest-ridge"
             )
+
+    def test_a_runs_uri_with_another_model_name_says_where_the_model_is(
+        self, recorded: tuple[Path, Any], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from stockml.lifecycle.cli import predict_main
+
+        cwd, run = recorded
+        uri = f"sqlite:///{cwd}/outputs/mlflow.db"
+        old_habit = f"runs:/{run.info.run_id}/{LEGACY_MODEL_NAME}"
+        assert predict_main([f"model={old_habit}", "--tracking-uri", uri]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"stockml-predict: error: cannot load model {old_habit} ")
+        where = f"runs:/{run.info.run_id}/standard-kbest_f-ridge"
+        assert line.endswith(f"(its run logged it as {where})")

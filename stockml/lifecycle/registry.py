@@ -6,6 +6,7 @@ A new version only ever gets the `challenger` alias; `champion` moves only throu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from stockml.tracking.identity import logged_model_name
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
+RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<path>.+?)/?$")
 
 
 def store_uri(tracking_uri: str) -> str:
@@ -59,6 +61,23 @@ def logged_model_uri(mlflow_client: Any, run_id: str) -> str:
             f"MLflow run {run_id} logged no model (was it run with tracking.log_model=false?)"
         )
     return models[0].model_uri
+
+
+def logged_model_hint(mlflow_client: Any, uri: str) -> str:
+    """Where a `runs:/<run id>/<name>` URI's run keeps its model when `<name>` is not it
+    (runs name their model after the pipeline; those recorded earlier, `model`), else ""."""
+    from mlflow.exceptions import MlflowException
+
+    match = RUNS_URI.match(uri)
+    if match is None:
+        return ""
+    run_id = match["run_id"]
+    try:
+        run = mlflow_client.get_run(run_id)
+    except MlflowException:
+        return ""
+    name = logged_model_name(run.data.tags)
+    return "" if name == match["path"] else f" (its run logged it as runs:/{run_id}/{name})"
 
 
 def register_run(run_id: str, model_name: str, tracking_uri: str) -> Any:
