@@ -16,6 +16,7 @@ from stockml.config_checks import check_config
 from stockml.data import load_sample
 from stockml.errors import EXTRAS
 from stockml.pipeline import build_pipeline, build_step
+from stockml.tracking.identity import recorded_choices
 from stockml.tuning.study_identity import problem_of
 
 PIPELINE_GROUPS = ("model", "scaler", "selection")
@@ -218,3 +219,12 @@ def test_recording_groups_stay_out_of_an_optuna_study_identity() -> None:
     ]
     default = problem_of(compose_config(return_hydra_config=True), swept=())
     assert problem_of(compose_config(recording, return_hydra_config=True), swept=()) == default
+
+
+@pytest.mark.parametrize("overrides", [[], ["debug=fast"]])
+def test_recorded_choices_name_the_debug_preset_but_not_its_data_slice(overrides) -> None:
+    choices = compose_config(overrides, return_hydra_config=True).hydra.runtime.choices
+    recorded = recorded_choices(choices)
+    assert recorded.get("debug") == (overrides[0].split("=")[1] if overrides else None)
+    assert recorded["data"] == "sample"
+    assert not any(group.startswith("debug_data") for group in recorded)
