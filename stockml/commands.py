@@ -29,7 +29,9 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "jobs": Command("stockml.jobs.cli:main", "queue runs and sweeps in a job store; run workers"),
-    "report": Command("stockml.report:main", "leaderboard of finished MLflow runs"),
+    "report": Command(
+        "stockml.reporting.cli:main", "leaderboard of tracked runs (console, CSV, Markdown, HTML)"
+    ),
     "reproduce": Command(
         "stockml.lifecycle.cli:reproduce_main",
         "re-run a run's recorded config and compare its metrics",

@@ -64,7 +64,7 @@ def test_mlflow_failure_leaves_a_failed_run_directory(tmp_path: Path) -> None:
     client = MlflowClient(tracking_uri=uri)
     [run] = client.search_runs([client.get_experiment_by_name("stockml").experiment_id])
     assert run.info.status == "FAILED"
-    from stockml.report import leaderboard
+    from stockml.reporting.leaderboard import leaderboard
 
     assert leaderboard(uri, "stockml").empty  # the report leaves it out
 

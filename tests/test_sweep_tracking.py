@@ -11,7 +11,8 @@ import pytest
 import yaml
 from stockml_runs import FAST, run_stockml
 
-from stockml.report import leaderboard, main
+from stockml.reporting.cli import main
+from stockml.reporting.leaderboard import leaderboard
 
 pytestmark = pytest.mark.slow
 

@@ -25,14 +25,14 @@ MODEL_TAG = "best_model_logged"
 
 
 def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
-    """Refit the run in `run_dir` and log its model (and holdout plot) into MLflow run
+    """Refit the run in `run_dir` and log its model (holdout plot, report) into MLflow run
     `run_id`; register it when its config asks. Return whether a model was logged."""
     import mlflow
     from mlflow import MlflowClient
 
     from stockml.experiment import run_experiment
     from stockml.lifecycle.snapshot import load_snapshot
-    from stockml.tracking.run_logging import log_model, log_plots
+    from stockml.tracking.run_logging import log_model, log_plots, log_report
 
     client = MlflowClient(tracking_uri=tracking_uri)
     ended = client.get_run(run_id)
@@ -53,6 +53,8 @@ def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
     with mlflow.start_run(run_id=run_id):
         if cfg.tracking.log_plots:
             log_plots(result.predictions, result.search)
+        if cfg.tracking.log_report:
+            log_report(result)
         log_model(result.pipeline, result.data, int(cfg.target.horizon))
         mlflow.set_tag(MODEL_TAG, "true")
     # Reopening the run moved its end; the trial's duration is what it took to run.

@@ -166,8 +166,8 @@ def log_result(
     """Log everything about a finished experiment into the active MLflow run.
 
     Params, metrics and tags go in one batch (one store transaction instead of one per call
-    and fold). A sweep trial (`sweep_dir` set) logs no holdout plot and no model: they are
-    most of a run's tracking cost, and the sweep's end logs both for the best trial only
+    and fold). A sweep trial (`sweep_dir` set) logs no holdout plot, report or model: they
+    are most of a run's tracking cost, and the sweep's end logs them for the best trial only
     (`stockml.tracking.best_model`).
     """
     import mlflow
@@ -228,6 +228,8 @@ def log_result(
         return
     if cfg.tracking.log_plots:
         log_plots(result.predictions, result.search)
+    if cfg.tracking.log_report:
+        log_report(result)
     if cfg.tracking.log_model:
         log_model(result.pipeline, result.data, int(cfg.target.horizon))
 
@@ -266,3 +268,15 @@ def log_plots(predictions: pd.DataFrame, search: SearchResult | None) -> None:
         figures["plots/search_history.png"] = search_history_figure(search)
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)
+
+
+def log_report(result: ExperimentResult) -> None:
+    """The run's own `report.html`, drawn from its evaluation document, which MLflow's
+    artifact view opens in place."""
+    import mlflow
+
+    from stockml.reporting.page import render_page
+    from stockml.reporting.run_report import REPORT_FILE, run_sections
+
+    title = f"stockml run {mlflow.active_run().info.run_name}"
+    mlflow.log_text(render_page(title, run_sections(result.evaluation, title)), REPORT_FILE)

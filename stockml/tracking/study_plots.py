@@ -1,6 +1,7 @@
 """Optuna's own plots of a study, as PNG files a researcher opens from the sweep directory.
 
-Drawn with `optuna.visualization.matplotlib` (no plotly): the optimisation history, the
+Drawn with `optuna.visualization.matplotlib` (the HTML report draws the same plan with
+`optuna.visualization`'s plotly figures): the optimisation history, the
 parameter importances, a parallel-coordinate plot and, for several objectives, the Pareto
 front. A plot the study cannot support yet (importances need two completed trials and a
 parameter that varied; fANOVA fails on objectives that never varied) is skipped with one
@@ -12,7 +13,9 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import optuna
@@ -26,18 +29,34 @@ log = logging.getLogger(__name__)
 HISTORY, PARALLEL, IMPORTANCES, PARETO = PLOT_STEMS
 
 
-def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> list[Path]:
-    """Write the study's plots into `folder`; `names` label the objectives. Return the files."""
+@dataclass(frozen=True)
+class StudyPlot:
+    """One plot a study supports: the Optuna function that draws it and its arguments.
+
+    `optuna.visualization` (plotly) and `optuna.visualization.matplotlib` name their
+    functions alike, so the same plan draws the sweep's PNG files and the HTML report's
+    interactive figures.
+    """
+
+    stem: str  # the file stem: `<kind>` or `<kind>_<objective>`
+    function: str  # e.g. "plot_optimization_history"
+    kwargs: dict[str, Any]
+
+    def draw(self, study: optuna.Study, plots: ModuleType) -> Any:
+        with warnings.catch_warnings():
+            # Optuna marks some plots experimental; matplotlib warns about a constant axis.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            return getattr(plots, self.function)(study, **self.kwargs)
+
+
+def study_plot_plan(study: optuna.Study, names: list[str]) -> list[StudyPlot]:
+    """The plots `study` supports, per objective (`names` label them); empty, with one warning
+    line, when no trial has completed."""
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not completed:
         log.warning("study %s: no completed trial, so no study plots", study.study_name)
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never a window, whatever the environment says
-    from optuna.visualization import matplotlib as plots
-
-    folder.mkdir(parents=True, exist_ok=True)
     importance = _importance_possible(completed)
     if not importance:
         log.warning(
@@ -46,28 +65,38 @@ def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> li
             study.study_name,
             len(completed),
         )
-    written: list[Path] = []
+    plan: list[StudyPlot] = []
     for index, name in enumerate(names):
         objective = {"target": None if len(names) == 1 else _objective(index), "target_name": name}
         suffix = "" if len(names) == 1 else f"_{name}"
-        drawings = [(HISTORY, plots.plot_optimization_history)]
-        drawings.append((PARALLEL, plots.plot_parallel_coordinate))
+        plan.append(StudyPlot(f"{HISTORY}{suffix}", "plot_optimization_history", objective))
+        plan.append(StudyPlot(f"{PARALLEL}{suffix}", "plot_parallel_coordinate", objective))
         if importance:
-            drawings.append((IMPORTANCES, plots.plot_param_importances))
-        for stem, draw in drawings:
-            extra = {"evaluator": _evaluator()} if stem == IMPORTANCES else {}
-            path = folder / f"{stem}{suffix}.png"
-            try:
-                written.append(_save(draw, path, study, **objective, **extra))
-            except Exception as exc:  # e.g. fANOVA on objectives that never varied
-                log.warning("study %s: no %s plot: %s", study.study_name, path.stem,
-                            first_line(exc))  # fmt: skip
+            kwargs = {**objective, "evaluator": _evaluator()}
+            plan.append(StudyPlot(f"{IMPORTANCES}{suffix}", "plot_param_importances", kwargs))
     if len(names) in (2, 3):
-        front = folder / f"{PARETO}.png"
+        plan.append(StudyPlot(PARETO, "plot_pareto_front", {"target_names": names}))
+    return plan
+
+
+def write_study_plots(study: optuna.Study, folder: Path, names: list[str]) -> list[Path]:
+    """Write the study's plots into `folder`; `names` label the objectives. Return the files."""
+    plan = study_plot_plan(study, names)
+    if not plan:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never a window, whatever the environment says
+    from optuna.visualization import matplotlib as plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for plot in plan:
+        path = folder / f"{plot.stem}.png"
         try:
-            written.append(_save(plots.plot_pareto_front, front, study, target_names=names))
-        except Exception as exc:
-            log.warning("study %s: no Pareto-front plot: %s", study.study_name, first_line(exc))
+            written.append(_save(plot.draw(study, plots), path))
+        except Exception as exc:  # e.g. fANOVA on objectives that never varied
+            log.warning("study %s: no %s plot: %s", study.study_name, plot.stem, first_line(exc))
     return written
 
 
@@ -88,15 +117,10 @@ def _importance_possible(completed: list[FrozenTrial]) -> bool:
     return any(len({repr(t.params.get(name)) for t in completed}) > 1 for name in params)
 
 
-def _save(draw: Callable[..., Any], path: Path, *args: Any, **kwargs: Any) -> Path:
-    """Draw one plot (Optuna marks its matplotlib plots experimental) and save it as a PNG."""
+def _save(axes: Any, path: Path) -> Path:
+    """Save a drawn matplotlib plot as a PNG and release its figure."""
     from matplotlib import pyplot
 
-    with warnings.catch_warnings():
-        # Optuna marks these plots experimental; matplotlib warns about a constant axis.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        axes = draw(*args, **kwargs)
     figure = (axes.flat[0] if hasattr(axes, "flat") else axes).get_figure()
     figure.savefig(path, dpi=100, bbox_inches="tight")
     pyplot.close(figure)

@@ -1,4 +1,4 @@
-"""`stockml-report`: a leaderboard of tracked runs, from an MLflow experiment or a sweep dir.
+"""A leaderboard of tracked runs, from an MLflow experiment or a sweep dir.
 
 Model comparison is only useful when every row was produced the same way, so the board reads
 the numbers MLflow recorded rather than recomputing anything, and shows each run's CV score
@@ -8,10 +8,8 @@ sweep gave them (one column per swept key), their Optuna trial number and their 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,6 @@ import pandas as pd
 
 from stockml.tracking.identity import OVERRIDES_TAG, TRIAL_TAG
 from stockml.validation.metrics import GREATER_IS_BETTER
-
-DEFAULT_TRACKING_URI = "sqlite:///outputs/mlflow.db"
 
 
 def leaderboard(
@@ -113,38 +109,3 @@ def _all_runs(client: Any, experiment_ids: list[str], filter_string: str) -> Ite
         token = page.token
         if not token:
             return
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="stockml-report", description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
-    parser.add_argument("--experiment", help="MLflow experiment name (default: all)")
-    parser.add_argument("--sweep-dir", help="only runs of this multirun directory")
-    parser.add_argument("--metric", default="ic", help="metric to rank by (default: ic)")
-    parser.add_argument("--csv", type=Path, help="also write the board as CSV")
-    parser.add_argument("--markdown", type=Path, help="also write the board as Markdown")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        board = leaderboard(args.tracking_uri, args.experiment, args.sweep_dir, args.metric)
-    except ValueError as exc:
-        print(f"stockml-report: error: {exc}", file=sys.stderr)
-        return 2
-    if board.empty:
-        print("stockml-report: no finished runs match", file=sys.stderr)
-        return 1
-    # one sweep's board names each run by id (to open it in MLflow); a wider board by name
-    shown = board.drop(columns=["sweep_dir"] if args.sweep_dir else ["run_id", "sweep_dir"])
-    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if args.csv:
-        board.to_csv(args.csv, index=False)
-    if args.markdown:
-        args.markdown.write_text(markdown_table(shown))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
