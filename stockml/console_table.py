@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,10 +32,11 @@ def format_number(value: Any) -> str:
 
 
 def _is_number(cell: str) -> bool:
+    """A number, or a missing one (a blank or '-' in a numeric column keeps it right-aligned)."""
     try:
         float(cell)
     except ValueError:
-        return cell == MISSING
+        return cell in (MISSING, "")
     return True
 
 
@@ -44,12 +45,11 @@ def table(
     rows: Iterable[Sequence[Any]],
     *,
     rule: bool = False,
-    cell: Callable[[Any], str] = format_number,
 ) -> str:
     """Columns separated by two spaces, numbers right-aligned and text left-aligned (a column is
     numeric when all its cells are), optionally a dashed rule under the header. Cells that are
-    not strings go through ``cell``; trailing spaces are trimmed."""
-    body = [[c if isinstance(c, str) else cell(c) for c in row] for row in rows]
+    not strings go through `format_number`; trailing spaces are trimmed."""
+    body = [[c if isinstance(c, str) else format_number(c) for c in row] for row in rows]
     lines = [list(header), *body]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     numeric = [bool(body) and all(_is_number(row[i]) for row in body) for i in range(len(header))]
