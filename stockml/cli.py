@@ -31,6 +31,7 @@ from stockml.errors import (
     unknown_command_message,
     user_error_message,
 )
+from stockml.progress import hidden
 from stockml.threads import limit_threads
 from stockml.tracking.identity import RunIdentity, job_identity
 
@@ -59,7 +60,7 @@ def _run(cfg: DictConfig, hydra_cfg: Any) -> float | list[float]:
     check_config(cfg, in_sweep=in_sweep)
     run_dir = Path(hydra_cfg.runtime.output_dir)
     identity = job_identity(hydra_cfg, str(cfg.model._target_), datetime.now())
-    with limit_threads(hydra_cfg.launcher):
+    with limit_threads(hydra_cfg.launcher), hidden(side_by_side(hydra_cfg)):
         if cfg.get("rolling") is not None:
             from stockml.lifecycle.rolling_run import run_rolling
 
@@ -69,6 +70,14 @@ def _run(cfg: DictConfig, hydra_cfg: Any) -> float | list[float]:
     record(cfg, result, run_dir, sweep_dir, identity)
     log.info("results in %s\n%s", run_dir, summary_table(result))
     return result.objective(objective_keys(cfg))
+
+
+def side_by_side(hydra_cfg: Any) -> bool:
+    """Whether this job may run beside others (a sweep on any launcher but Hydra's sequential,
+    in-process one): then it draws no progress bars."""
+    return hydra_cfg.mode == RunMode.MULTIRUN and not str(hydra_cfg.launcher._target_).endswith(
+        ".BasicLauncher"
+    )
 
 
 def start_dir(hydra_cfg: Any) -> AbstractContextManager[Any]:

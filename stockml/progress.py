@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -17,10 +18,24 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+_HIDDEN: ContextVar[bool] = ContextVar("stockml_progress_hidden", default=False)
+
+
+@contextmanager
+def hidden(when: bool = True) -> Iterator[None]:
+    """No bars inside (when ``when``): jobs that run side by side on one terminal (a parallel
+    sweep launcher) would draw over each other's bars."""
+    token = _HIDDEN.set(when or _HIDDEN.get())
+    try:
+        yield
+    finally:
+        _HIDDEN.reset(token)
+
 
 def bar(desc: str, unit: str, total: int | None = None, disable: bool = False) -> tqdm:
     """A bar to `update()` by hand (work driven by callbacks, such as an Optuna study), or to
-    use as a context manager; a no-op object when stderr is not a terminal (or ``disable``)."""
+    use as a context manager; a no-op object when stderr is not a terminal (or ``disable``,
+    or inside `hidden`)."""
     from tqdm import tqdm
 
     return tqdm(
@@ -28,7 +43,7 @@ def bar(desc: str, unit: str, total: int | None = None, disable: bool = False) -
         unit=unit,
         total=total,
         leave=False,
-        disable=True if disable else None,
+        disable=True if disable or _HIDDEN.get() else None,
         file=sys.stderr,
     )
 

@@ -12,14 +12,18 @@ import sys
 import termios
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hydra.types import RunMode
 from jobs_helpers import FAKE_PROGRAM
 
+from stockml.cli import side_by_side
+from stockml.config import compose_config
 from stockml.jobs import queue
 from stockml.jobs.db import open_store
 from stockml.jobs.worker import Worker, WorkerOptions
-from stockml.progress import bar, progress
+from stockml.progress import bar, hidden, progress
 
 SMOKE = [
     "data=synthetic",
@@ -63,6 +67,34 @@ def test_a_disabled_bar_stays_silent_even_on_a_terminal(monkeypatch: pytest.Monk
     with bar("jobs", "job", disable=True) as shown:
         shown.update()
     assert terminal.getvalue() == ""
+
+
+def test_hidden_bars_stay_silent_on_a_terminal_until_the_block_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with hidden():
+        assert list(progress(range(2), "CV folds", "fold")) == [0, 1]
+    assert terminal.getvalue() == ""
+    with hidden(False):
+        list(progress(range(2), "CV folds", "fold"))
+    assert "CV folds" in terminal.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "launcher", "beside"),
+    [
+        (RunMode.MULTIRUN, "hydra/launcher=joblib", True),
+        (RunMode.MULTIRUN, "hydra/launcher=basic", False),
+        (RunMode.RUN, "hydra/launcher=joblib", False),
+    ],
+)
+def test_only_jobs_of_a_parallel_sweep_run_side_by_side(
+    mode: RunMode, launcher: str, beside: bool
+) -> None:
+    launched = compose_config([launcher], return_hydra_config=True).hydra.launcher
+    assert side_by_side(SimpleNamespace(mode=mode, launcher=launched)) is beside
 
 
 @pytest.mark.parametrize("shown", [True, False])
