@@ -50,7 +50,8 @@ from stockml.target import forward_log_return, make_dataset
 from stockml.validation import WalkForwardSplit, regression_metrics, split_holdout
 
 panel = load_sample()
-features = FeatureBuilder(preset="technical").fit_transform(panel)
+# float32, as conf/features/technical.yaml
+features = FeatureBuilder(preset="technical", dtype="float32").fit_transform(panel)
 X, y = make_dataset(features, forward_log_return(panel, horizon=1))
 X_dev, y_dev, X_hold, y_hold = split_holdout(X, y, fraction=0.2, horizon=1)
 model = Pipeline([("scaler", StandardScaler()), ("model", Ridge(alpha=10.0))])

@@ -2,11 +2,18 @@
 
 The holdout is cut here, before any splitter or search sees the data, so nothing downstream
 can touch it by accident: CV and tuning only ever receive the `dev` part.
+
+The design matrix is built once, directly in its final row order (date, then ticker) and
+dtype, for the rows that can be used: rows inside a ticker's feature warm-up or without a
+label are never computed. Development and holdout sets are then two slices of it (views, not
+copies), which is what keeps a 5M-row universe within a few GiB.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,14 +21,26 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from stockml.data import fingerprint, require_history
+from stockml.data.schema import TICKER_LEVEL
 from stockml.features import FeatureBuilder
-from stockml.target import forward_log_return, make_dataset
+from stockml.target import (
+    TARGET_NAME,
+    RowCodes,
+    complete_rows,
+    forward_log_return,
+    time_order,
+)
 from stockml.validation import split_holdout
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class ModellingData:
-    """Everything one run evaluates on; `X_dev`/`y_dev` is all that CV and tuning may see."""
+    """Everything one run evaluates on; `X_dev`/`y_dev` is all that CV and tuning may see.
+
+    ``timings`` splits the time spent building it into stages (seconds), for benchmarks.
+    """
 
     panel: pd.DataFrame
     features: FeatureBuilder
@@ -31,19 +50,48 @@ class ModellingData:
     y_holdout: pd.Series
     last_return_holdout: pd.Series
     fingerprint: str
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.X_dev.columns)
 
 
-def trailing_log_return(panel: pd.DataFrame, horizon: int) -> pd.Series:
-    """log(close[t] / close[t-h]) per ticker: the naive "last return persists" forecast."""
-    log_close = np.log(panel["close"])
-    return log_close - log_close.groupby(level="ticker").shift(horizon)
+def trailing_log_return(panel: pd.DataFrame, horizon: int, rows: np.ndarray) -> np.ndarray:
+    """log(close[t] / close[t-h]) at the panel rows ``rows``: the naive "last return persists"
+    forecast, NaN where the ticker has no bar ``h`` rows back (rows are grouped by ticker)."""
+    close = panel["close"].to_numpy()
+    tickers = panel.index.codes[panel.index.names.index(TICKER_LEVEL)]
+    earlier = rows - horizon
+    known = earlier >= 0
+    known[known] = tickers[earlier[known]] == tickers[rows[known]]
+    trailing = np.full(len(rows), np.nan)
+    trailing[known] = np.log(close[rows[known]]) - np.log(close[earlier[known]])
+    return trailing
+
+
+def positions_in_ticker(codes: RowCodes) -> np.ndarray:
+    """Each row's number within its ticker (0 = first bar), for rows grouped by ticker."""
+    starts = np.flatnonzero(np.diff(codes.tickers, prepend=-1))
+    lengths = np.diff(np.append(starts, len(codes.tickers)))
+    return np.arange(len(codes.tickers)) - np.repeat(starts, lengths)
+
+
+class Stopwatch:
+    """Seconds per named stage, each stage ending where the next begins."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[f"{stage}_s"] = now - self._last
+        self._last = now
 
 
 def build_modelling_data(cfg: DictConfig) -> ModellingData:
+    watch = Stopwatch()
     panel: pd.DataFrame = instantiate(cfg.data, _convert_="all")
     builder: FeatureBuilder = instantiate(cfg.features, _convert_="all")
     horizon = int(cfg.target.horizon)
@@ -52,17 +100,14 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
         builder.warmup_rows + horizon + 1,
         f"the feature windows (warm-up {builder.warmup_rows} rows) and horizon {horizon}",
     )
-    features = builder.fit_transform(panel)
-    X, y = make_dataset(features, forward_log_return(panel, horizon))
-    holdout_start = None if cfg.holdout.start is None else str(cfg.holdout.start)
-    X_dev, y_dev, X_holdout, y_holdout = split_holdout(
-        X,
-        y,
-        fraction=None if holdout_start else float(cfg.holdout.fraction),
-        start=holdout_start,
-        horizon=horizon,
+    watch.lap("load")
+    X, y = make_design_matrix(panel, builder.fit(panel), horizon, watch)
+    X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, horizon)
+    last_return = trailing_log_return(panel, horizon, panel.index.get_indexer(X_holdout.index))
+    watch.lap("split")
+    log.debug(
+        "data stages: %s", " ".join(f"{key}={value:.3f}" for key, value in watch.timings.items())
     )
-    last_return = trailing_log_return(panel, horizon).reindex(X_holdout.index)
     return ModellingData(
         panel=panel,
         features=builder,
@@ -70,6 +115,63 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
         y_dev=y_dev,
         X_holdout=X_holdout,
         y_holdout=y_holdout,
-        last_return_holdout=last_return,
+        last_return_holdout=pd.Series(last_return, index=X_holdout.index),
         fingerprint=fingerprint(panel),
+        timings=watch.timings,
     )
+
+
+def make_design_matrix(
+    panel: pd.DataFrame, builder: FeatureBuilder, horizon: int, watch: Stopwatch | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The one place where features meet labels: `make_dataset`'s rows and order, built lean.
+
+    Only rows past every ticker's feature warm-up that have a label are computed, straight
+    into a (feature, row) array of the builder's dtype in date-then-ticker order, which the
+    frame then wraps without a copy. Rows with a NaN feature anyway (a zero range or volume
+    somewhere) are dropped, as `make_dataset` would; only then is the array copied.
+    ``watch``, if given, times the labels, features and assembly stages.
+    """
+    watch = watch or Stopwatch()
+    codes = RowCodes.of(panel.index)
+    label = forward_log_return(panel, horizon, codes).to_numpy()
+    past_warmup = positions_in_ticker(codes) >= builder.warmup_rows
+    rows = time_order(codes, ~np.isnan(label) & past_warmup)
+    watch.lap("labels")
+    values = builder.transform_rows(panel, rows)
+    watch.lap("features")
+    complete = complete_rows(values, label[rows])
+    if not complete.all():
+        values, rows = values[:, complete], rows[complete]
+    index = panel.index.take(rows)
+    X = pd.DataFrame(values.T, index=index, columns=builder.feature_names(), copy=False)
+    y = pd.Series(label[rows], index=index, name=TARGET_NAME)
+    watch.lap("assemble")
+    return X, y
+
+
+def _split(
+    cfg: DictConfig, X: pd.DataFrame, y: pd.Series, horizon: int
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
+    """`split_holdout`'s decision, applied as two row slices of the time-ordered ``X``.
+
+    The split is decided on the row numbers alone; as rows are in time order, development
+    rows are a prefix and holdout rows a suffix, so both sides are views of ``X``.
+    """
+    holdout_start = None if cfg.holdout.start is None else str(cfg.holdout.start)
+    numbers = pd.Series(np.arange(len(y)), index=y.index)
+    _, dev, _, holdout = split_holdout(
+        pd.DataFrame(index=y.index),
+        numbers,
+        fraction=None if holdout_start else float(cfg.holdout.fraction),
+        start=holdout_start,
+        horizon=horizon,
+    )
+    n_dev, n_holdout = len(dev), len(holdout)
+    if not (
+        np.array_equal(dev.to_numpy(), np.arange(n_dev))
+        and np.array_equal(holdout.to_numpy(), np.arange(len(y) - n_holdout, len(y)))
+    ):
+        raise AssertionError("split_holdout did not cut the time-ordered rows into two slices")
+    first_holdout = len(y) - n_holdout
+    return X.iloc[:n_dev], y.iloc[:n_dev], X.iloc[first_holdout:], y.iloc[first_holdout:]

@@ -34,16 +34,19 @@ def test_no_arguments_means_the_technical_preset() -> None:
     assert list(names) == list(FeatureBuilder(preset="technical").get_feature_names_out())
 
 
-def test_output_is_float64_on_the_input_index_without_inf(panel: pd.DataFrame) -> None:
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_output_has_the_dtype_on_the_input_index_without_inf(
+    panel: pd.DataFrame, dtype: str
+) -> None:
     panel = panel.copy()
     flat_bar = panel.index[150]
     panel.loc[flat_bar, ["open", "high", "low", "close"]] = panel.loc[flat_bar, "close"]
     panel.loc[flat_bar, "volume"] = 0.0
-    builder = FeatureBuilder(preset="full")
+    builder = FeatureBuilder(preset="full", dtype=dtype)
     features = builder.fit(panel).transform(panel)
     assert features.index.equals(panel.index)
     assert list(features.columns) == list(builder.get_feature_names_out())
-    assert (features.dtypes == np.float64).all()
+    assert (features.dtypes == np.dtype(dtype)).all()
     assert not np.isinf(features.to_numpy()).any()
     assert features.columns.is_unique
 
@@ -103,13 +106,37 @@ def test_selecting_nothing_is_an_error() -> None:
 def test_sklearn_params_clone_and_pickle(panel: pd.DataFrame) -> None:
     families = {"returns": {"lags": [1, 2]}}
     builder = FeatureBuilder(families=families, preset="minimal")
-    assert builder.get_params() == {"families": families, "preset": "minimal"}
+    assert builder.get_params() == {"families": families, "preset": "minimal", "dtype": "float64"}
     cloned = clone(builder)
     assert cloned.get_params() == builder.get_params() and cloned is not builder
     cloned.set_params(preset="full")
     assert builder.preset == "minimal"
     restored = pickle.loads(pickle.dumps(builder))
     pd.testing.assert_frame_equal(restored.transform(panel), builder.fit_transform(panel))
+
+
+def test_float32_is_the_float64_computation_rounded_once(panel: pd.DataFrame) -> None:
+    """The runs' dtype changes storage only: every value is the float64 one, rounded."""
+    exact = FeatureBuilder(preset="full").transform(panel)
+    rounded = FeatureBuilder(preset="full", dtype="float32").transform(panel)
+    assert (rounded.dtypes == np.float32).all()
+    np.testing.assert_array_equal(rounded.to_numpy(), exact.to_numpy().astype(np.float32))
+
+
+def test_transform_rows_picks_rows_of_the_full_transform_in_any_order(
+    panel: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of whole tickers (forced small here) and any row order change no value."""
+    builder = FeatureBuilder(preset="full", dtype="float64")
+    rows = np.random.default_rng(0).permutation(len(panel))[: len(panel) // 2]
+    expected = builder.transform(panel).to_numpy()[rows]  # one block: the panel is small
+    monkeypatch.setattr("stockml.features.builder.BLOCK_ROWS", 300)  # three: one per ticker
+    np.testing.assert_array_equal(builder.transform_rows(panel, rows).T, expected)
+
+
+def test_unknown_dtype_is_refused(panel: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="dtype must be one of float32, float64, got 'int8'"):
+        FeatureBuilder(dtype="int8").fit(panel)
 
 
 def test_a_plain_date_indexed_frame_is_one_ticker(panel: pd.DataFrame) -> None:

@@ -21,6 +21,7 @@ mean averages 600 test dates (s.e. ~0.01) and the holdout ~235 dates (s.e. ~0.01
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,16 +76,14 @@ def _leak_label_into_features(
     split, folds, scaler, model, metrics) runs unchanged, exactly as it would with a
     look-ahead bug in a feature.
     """
-    real_make_dataset: Callable[..., tuple[pd.DataFrame, pd.Series]] = stockml.dataset.make_dataset
+    real: Callable[..., tuple[pd.DataFrame, pd.Series]] = stockml.dataset.make_design_matrix
 
-    def leaky_make_dataset(
-        features: pd.DataFrame, target: pd.Series
-    ) -> tuple[pd.DataFrame, pd.Series]:
-        X, y = real_make_dataset(features, target)
+    def leaky_make_design_matrix(*args: Any) -> tuple[pd.DataFrame, pd.Series]:
+        X, y = real(*args)
         noise = np.random.default_rng(seed).normal(0.0, noise_scale * y.std(), len(y))
         return X.assign(peek=y.to_numpy() + noise), y
 
-    monkeypatch.setattr(stockml.dataset, "make_dataset", leaky_make_dataset)
+    monkeypatch.setattr(stockml.dataset, "make_design_matrix", leaky_make_design_matrix)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
 
 from stockml.data.schema import PRICE_COLUMNS, make_panel_index
 from stockml.messages import InputError
@@ -53,10 +54,8 @@ def synthetic_panel(
     drift /= per_day
     rng = np.random.default_rng(seed)
     shocks = rng.normal(0.0, volatility, size=(n_tickers, n_bars))
-    returns = np.empty_like(shocks)
-    returns[:, 0] = shocks[:, 0]
-    for bar in range(1, n_bars):  # AR(1) recursion runs over bars, vectorised over tickers
-        returns[:, bar] = signal * returns[:, bar - 1] + shocks[:, bar]
+    # AR(1) along each ticker's bars: r[t] = signal * r[t-1] + shock[t], r[0] = shock[0]
+    returns = lfilter([1.0], [1.0, -signal], shocks, axis=1) if signal else shocks
     returns += drift
     start_price = rng.uniform(20.0, 200.0, size=(n_tickers, 1))
     close = start_price * np.exp(np.cumsum(returns, axis=1))
@@ -78,8 +77,13 @@ def synthetic_panel(
         "close": close,
         "volume": volume,
     }
-    data = {name: columns[name].reshape(-1).astype(np.float64) for name in PRICE_COLUMNS}
-    return pd.DataFrame(data, index=make_panel_index(tickers, dates))
+    # One (column, row) block that the frame wraps as it is: no per-column copies to stack.
+    values = np.empty((len(PRICE_COLUMNS), close.size))
+    for row, name in zip(values, PRICE_COLUMNS, strict=True):
+        row[:] = columns[name].reshape(-1)
+    return pd.DataFrame(
+        values.T, index=make_panel_index(tickers, dates), columns=list(PRICE_COLUMNS), copy=False
+    )
 
 
 def _bar_offsets(freq: str) -> pd.TimedeltaIndex:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import as_strided
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from stockml.features.panel import PanelArrays
@@ -16,6 +17,13 @@ from stockml.features.spec import Feature
 from stockml.messages import InputError
 
 DEFAULT_PRESET = "technical"
+# Features are always computed in float64; `dtype` is how they are stored. float64 is the
+# default here, so configs recorded before the option existed reproduce exactly; the run
+# configs (conf/features/*.yaml) choose float32, which halves the design matrix.
+DEFAULT_DTYPE = "float64"
+DTYPES = ("float32", "float64")
+# Rows per block of whole tickers: a block's float64 intermediates (~2 MiB each) stay in cache.
+BLOCK_ROWS = 2**18
 
 
 class FeatureBuilder(TransformerMixin, BaseEstimator):
@@ -34,32 +42,49 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, families: Mapping[str, Mapping | None] | None = None, preset: str | None = None
+        self,
+        families: Mapping[str, Mapping | None] | None = None,
+        preset: str | None = None,
+        dtype: str = DEFAULT_DTYPE,
     ) -> None:
         self.families = families
         self.preset = preset
+        self.dtype = dtype
 
     def fit(self, panel: pd.DataFrame, y: Any = None) -> FeatureBuilder:
         """Validate the configuration; nothing is learned from ``panel``."""
         self._features()
+        self._output_dtype()
         return self
 
     def transform(self, panel: pd.DataFrame) -> pd.DataFrame:
-        """One float64 column per feature, on exactly ``panel``'s index."""
+        """One column per feature (of ``dtype``), on exactly ``panel``'s index."""
+        values = self.transform_rows(panel, np.arange(len(panel)))
+        return pd.DataFrame(values.T, index=panel.index, columns=self.feature_names(), copy=False)
+
+    def transform_rows(self, panel: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """The features of the panel rows at positions ``rows``, in that order, as a
+        (feature, row) array of ``dtype``: the design matrix, built once, without the frame
+        of all rows that a transform followed by a row selection would hold twice.
+
+        Values are computed in float64 on blocks of whole tickers (a block's intermediates
+        stay in the CPU cache) and rounded once, when written into the result; every value
+        still depends only on its own ticker's bars up to its row, so blocks change nothing.
+        """
         features = self._features()
-        arrays = PanelArrays.from_panel(panel)
-        # Column-major storage: each feature fills one contiguous row of `values`, and pandas
-        # takes the block as is (no copy of a frame that can run to hundreds of megabytes).
-        values = np.empty((len(features), arrays.n_rows))
-        for row, feature in zip(values, features, strict=True):
-            row[:] = feature.compute(arrays)
-            row[arrays.leading_rows(feature.warmup)] = np.nan
-            row[np.isinf(row)] = np.nan
-        names = [feature.name for feature in features]
-        return pd.DataFrame(values.T, index=panel.index, columns=names, copy=False)
+        dtype = self._output_dtype()
+        rows = np.asarray(rows, dtype=np.intp)
+        values = np.empty((len(features), len(rows)), dtype=dtype)
+        for block, placement in _ticker_blocks(PanelArrays.from_panel(panel), rows):
+            for output, feature in zip(values, features, strict=True):
+                placement.put(output, feature.compute(block), feature.warmup)
+        return values
+
+    def feature_names(self) -> list[str]:
+        return [feature.name for feature in self._features()]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray([feature.name for feature in self._features()], dtype=object)
+        return np.asarray(self.feature_names(), dtype=object)
 
     @property
     def warmup_rows(self) -> int:
@@ -74,6 +99,13 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return True
 
+    def _output_dtype(self) -> np.dtype:
+        if self.dtype not in DTYPES:
+            raise InputError(
+                f"FeatureBuilder: dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}"
+            )
+        return np.dtype(self.dtype)
+
     def _features(self) -> list[Feature]:
         options = resolve_options(self.preset, self.families)
         features = [
@@ -87,6 +119,86 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 f"FeatureBuilder(preset={self.preset!r}, families=...) selects no features"
             )
         return features
+
+
+class _Placement:
+    """Where the computed rows of one block of tickers go in an output row of features.
+
+    In general a gather and a scatter through index arrays; when the block's rows form a
+    regular grid in the output (a date-major design matrix of tickers sharing their dates,
+    or the block's own rows in order) both sides are strided views instead, several times
+    cheaper. Computed columns may be shared intermediates, so they are only ever read.
+    """
+
+    def __init__(self, block: PanelArrays, targets: np.ndarray, sources: np.ndarray) -> None:
+        self.targets, self.sources = targets, sources
+        self.positions = block.position[sources]
+        self.grid = _grid(block, targets, sources)
+
+    def put(self, output: np.ndarray, column: np.ndarray, warmup: int) -> None:
+        """Write ``column``'s rows into ``output``: NaN for warm-up rows and infinities."""
+        if self.grid is None:
+            picked = column[self.sources]
+            picked[self.positions < warmup] = np.nan
+            picked[np.isinf(picked)] = np.nan
+            output[self.targets] = picked
+            return
+        (first_target, target_steps), (first_source, source_steps), shape = self.grid
+        written = as_strided(
+            output[first_target:], shape, [step * output.itemsize for step in target_steps]
+        )
+        written[...] = as_strided(
+            column[first_source:], shape, [step * column.itemsize for step in source_steps]
+        )
+        if self.positions.min() < warmup:
+            np.copyto(written, np.nan, where=self.positions.reshape(shape) < warmup)
+        if np.isinf(column).any():  # rare, and the contiguous column is the cheaper check
+            np.copyto(written, np.nan, where=np.isinf(written))
+
+
+Strides = tuple[int, tuple[int, int]]
+
+
+def _grid(
+    block: PanelArrays, targets: np.ndarray, sources: np.ndarray
+) -> tuple[Strides, Strides, tuple[int, int]] | None:
+    """``((first, steps) of targets, (first, steps) of sources, shape)`` when both index
+    arrays are one regular 2-D grid, else None."""
+    count = len(targets)
+    if np.all(np.diff(targets) == 1) and np.all(np.diff(sources) == 1):
+        return (targets[0], (0, 1)), (sources[0], (0, 1)), (1, count)
+    tickers, length = len(block.lengths), int(block.lengths[0])
+    if count % tickers or np.any(block.lengths != length):
+        return None
+    shape = (count // tickers, tickers)  # (date, ticker) of a date-major selection
+    target_steps = (int(targets[tickers]) - int(targets[0]) if shape[0] > 1 else 0, 1)
+    source_steps = (1, length)
+    for (first, steps), indices in (
+        ((targets[0], target_steps), targets),
+        ((sources[0], source_steps), sources),
+    ):
+        expected = first + steps[0] * np.arange(shape[0])[:, None] + steps[1] * np.arange(tickers)
+        if not np.array_equal(indices.reshape(shape), expected):
+            return None
+    return (targets[0], target_steps), (sources[0], source_steps), shape
+
+
+def _ticker_blocks(
+    arrays: PanelArrays, rows: np.ndarray
+) -> Iterator[tuple[PanelArrays, _Placement]]:
+    """Runs of whole tickers of about `BLOCK_ROWS` rows, each with the placement of the
+    output rows that fall in it."""
+    ends = np.cumsum(arrays.lengths)
+    first_tickers = np.flatnonzero(np.diff((ends - 1) // BLOCK_ROWS, prepend=-1))
+    ticker_bounds = np.append(first_tickers, len(ends))
+    row_bounds = np.concatenate([[0], ends])[ticker_bounds]
+    block_of = np.searchsorted(row_bounds, rows, side="right") - 1
+    by_block = np.argsort(block_of, kind="stable")
+    counts = np.bincount(block_of, minlength=len(first_tickers))
+    for number, targets in enumerate(np.split(by_block, np.cumsum(counts)[:-1])):
+        if len(targets):
+            block = arrays.tickers(ticker_bounds[number], ticker_bounds[number + 1])
+            yield block, _Placement(block, targets, rows[targets] - row_bounds[number])
 
 
 def resolve_options(

@@ -65,6 +65,12 @@ class PanelArrays:
         columns = {name: panel[name].to_numpy(dtype=np.float64) for name in PRICE_COLUMNS}
         return cls(columns, lengths)
 
+    def tickers(self, first: int, stop: int) -> PanelArrays:
+        """The tickers numbered ``first`` to ``stop - 1`` alone (their columns are views)."""
+        start, end = self.starts[first], self.starts[first] + self.lengths[first:stop].sum()
+        columns = {name: getattr(self, name)[start:end] for name in PRICE_COLUMNS}
+        return PanelArrays(columns, self.lengths[first:stop])
+
     @property
     def n_rows(self) -> int:
         return len(self.position)

@@ -56,7 +56,11 @@ class ModelMetadata:
 def metadata_for(builder: FeatureBuilder, X_dev: Any, horizon: int) -> ModelMetadata:
     """Metadata of a pipeline fitted on ``X_dev``, built by ``builder``, for ``horizon``."""
     return ModelMetadata(
-        feature_builder={"preset": builder.preset, "families": builder.families},
+        feature_builder={
+            "preset": builder.preset,
+            "families": builder.families,
+            "dtype": builder.dtype,  # models logged before it was recorded: float64, the default
+        },
         feature_names=[str(name) for name in X_dev.columns],
         warmup_rows=int(builder.warmup_rows),
         horizon=int(horizon),

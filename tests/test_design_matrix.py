@@ -1,0 +1,64 @@
+"""The lean design matrix is `make_dataset` of the full transform, value for value and row
+for row, whatever the panel's shape: it only skips work, never changes an answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stockml.data import synthetic_panel
+from stockml.dataset import make_design_matrix, trailing_log_return
+from stockml.features import FeatureBuilder
+from stockml.target import forward_log_return, make_dataset
+
+BUILDER = FeatureBuilder(preset="full", dtype="float64")
+
+
+def _ragged_panel() -> pd.DataFrame:
+    """Tickers starting on different dates, one with a missing day and a zero-volume bar."""
+    parts = []
+    for number, (start, length) in enumerate([(0, 420), (30, 300), (5, 380)]):
+        part = synthetic_panel(1, start + length, seed=number).iloc[start:]
+        parts.append(part.rename(index={"SYN0000": f"T{number}"}, level="ticker"))
+    panel = pd.concat(parts)
+    panel = panel.drop(index=panel.index[500])  # a day T1 did not trade
+    panel.loc[panel.index[900], "volume"] = 0.0  # log volume NaN: rows dropped mid-series
+    return panel
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [synthetic_panel(4, 400, seed=1), _ragged_panel()],
+    ids=["rectangular", "ragged"],
+)
+@pytest.mark.parametrize("block_rows", [2**18, 500])
+def test_design_matrix_is_make_dataset_of_the_transform(
+    panel: pd.DataFrame, block_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected_X, expected_y = make_dataset(BUILDER.transform(panel), forward_log_return(panel, 2))
+    monkeypatch.setattr("stockml.features.builder.BLOCK_ROWS", block_rows)
+    X, y = make_design_matrix(panel, BUILDER, 2)
+    assert X.index.equals(expected_X.index) and y.index.equals(expected_X.index)
+    assert list(X.columns) == list(expected_X.columns)
+    np.testing.assert_array_equal(X.to_numpy(), expected_X.to_numpy())
+    np.testing.assert_array_equal(y.to_numpy(), expected_y.to_numpy())
+    assert y.name == expected_y.name
+
+
+def test_design_matrix_has_the_builder_dtype_and_no_nan() -> None:
+    panel = _ragged_panel()
+    X, y = make_design_matrix(panel, FeatureBuilder(preset="technical", dtype="float32"), 1)
+    assert (X.dtypes == np.float32).all()
+    assert not X.isna().any().any() and not y.isna().any()
+    dates = X.index.get_level_values("date")
+    assert dates.is_monotonic_increasing
+
+
+def test_trailing_log_return_stays_within_each_ticker() -> None:
+    """The last-return baseline by position equals pandas' per-ticker shift, row for row."""
+    panel = _ragged_panel()
+    log_close = np.log(panel["close"])
+    expected = (log_close - log_close.groupby(level="ticker").shift(3)).to_numpy()
+    rows = np.random.default_rng(0).permutation(len(panel))
+    np.testing.assert_array_equal(trailing_log_return(panel, 3, rows), expected[rows])
