@@ -97,6 +97,20 @@ def test_only_jobs_of_a_parallel_sweep_run_side_by_side(
     assert side_by_side(SimpleNamespace(mode=mode, launcher=launched)) is beside
 
 
+def test_rolling_windows_are_counted_against_their_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stockml.lifecycle.rolling import rolling_retrain
+
+    cfg = compose_config([*SMOKE, "holdout.fraction=0.25"])
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    result = rolling_retrain(cfg, step=30)
+    assert len(result.windows) > 1
+    assert "rolling windows" in terminal.getvalue()
+    assert f"/{len(result.windows)} " in terminal.getvalue()
+
+
 @pytest.mark.parametrize("shown", [True, False])
 def test_a_worker_counts_its_jobs_on_a_terminal_when_it_is_the_only_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], shown: bool
