@@ -9,7 +9,6 @@ must not load the commands themselves.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,5 +68,7 @@ def command_list() -> str:
 
 def closest_command(word: str) -> str | None:
     """The command a mistyped word most likely meant (`reports` -> `report`), if any is close."""
+    import difflib  # only on a typo: not part of every run's start-up
+
     matches = difflib.get_close_matches(word, COMMANDS, n=1)
     return matches[0] if matches else None
