@@ -59,7 +59,7 @@ def _run(cfg: DictConfig, hydra_cfg: Any) -> float | list[float]:
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     check_config(cfg, in_sweep=in_sweep)
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    identity = job_identity(hydra_cfg, str(cfg.model._target_), datetime.now())
+    identity = job_identity(hydra_cfg, cfg, datetime.now())
     with limit_threads(hydra_cfg.launcher), hidden(side_by_side(hydra_cfg)):
         if cfg.get("rolling") is not None:
             from stockml.lifecycle.rolling_run import run_rolling
@@ -124,7 +124,7 @@ def record(
         run_logging.start_run(cfg.tracking, identity) as active,
         run_files_to_log(run_dir, result, metric, active.info.run_id) as files,
     ):
-        run_logging.log_result(cfg, result, files, run_dir, sweep_dir)
+        run_logging.log_result(cfg, result, files, run_dir, sweep_dir, identity)
         log.info("MLflow run %s (%s) in %s", active.info.run_id, identity.name, cfg.tracking.uri)
         if cfg.registry.register and sweep_dir is None:
             from stockml.lifecycle.registry import register_run

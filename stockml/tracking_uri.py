@@ -9,6 +9,7 @@ MLflow (seconds of start-up), and only an http(s) server costs a request.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +24,18 @@ REMOTE_SCHEMES = frozenset({"databricks", "databricks-uc", "uc"})
 HTTP_SCHEMES = frozenset({"http", "https"})
 PLUGIN_GROUP = "mlflow.tracking_store"  # third-party stores register their scheme here
 REACH_TIMEOUT_S = 3.0
+# MLflow's own variable: set, it is where every stockml command records and reads runs unless
+# told otherwise (`tracking.uri=...`, `--tracking-uri`). The config reads it too, through
+# `${oc.env:MLFLOW_TRACKING_URI,...}` in `tracking.uri`.
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+# The store `stockml` writes by default, seen from the directory it was started in.
+LOCAL_STORE_URI = "sqlite:///outputs/mlflow.db"
+
+
+def default_tracking_uri() -> str:
+    """The store the companion commands (report, reproduce, retrain...) read by default:
+    $MLFLOW_TRACKING_URI when set, else the local store a default `stockml` run writes."""
+    return os.environ.get(TRACKING_URI_ENV) or LOCAL_STORE_URI
 
 
 def check_tracking_uri(uri: str, timeout: float = REACH_TIMEOUT_S) -> None:

@@ -12,6 +12,10 @@ POSTGRES_URL_ENV = "STOCKML_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "STOCKML_REQUIRE_POSTGRES"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+# stockml records where $MLFLOW_TRACKING_URI says: a developer's own server must not receive the
+# test runs, nor tests reading outputs/mlflow.db find it empty. Tests that need it set it.
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
 
 @pytest.fixture(scope="session")
 def project_root() -> Path:

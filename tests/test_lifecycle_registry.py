@@ -15,6 +15,7 @@ from stockml.data import load_sample
 from stockml.features import FeatureBuilder
 from stockml.lifecycle.cli import predict_main, promote_main, register_main
 from stockml.lifecycle.promote import beats
+from stockml.tracking.identity import logged_model_name
 
 SMALL = [
     "data.tickers=[AAPL,MSFT]",
@@ -121,7 +122,7 @@ def test_predict_refuses_short_history_naming_rows_needed(
     run = mlflow.MlflowClient(tracking_uri=uri(workspace)).search_runs(["1"])[-1]
     code = predict_main(
         [
-            f"model=runs:/{run.info.run_id}/model",
+            f"model=runs:/{run.info.run_id}/{logged_model_name(run.data.tags)}",
             "data.start=2013-02-01",
             "out=short.parquet",
             "--tracking-uri",

@@ -53,6 +53,10 @@ def test_retrain_on_later_window_logs_comparison_in_new_run(
     client = mlflow.MlflowClient(tracking_uri=store)
     (new_run,) = client.search_runs(["1"], filter_string=f"tags.retrain_of = '{old_run_id}'")
     assert new_run.data.params["data.end"] == "2013-03-01"
+    # composed from the snapshot, it still records the options and model name the run had
+    old_run = client.get_run(old_run_id)
+    assert new_run.data.tags["pipeline"] == old_run.data.tags["pipeline"] == "standard-ridge"
+    assert new_run.data.params["model"] == old_run.data.params["model"] == "ridge"
     new_document = json.loads(Path(new_run.data.tags["run_dir"], "metrics.json").read_text())
     assert new_run.data.tags["retrain_compare_rows"] == str(new_document["rows"]["holdout"])
     metrics = new_run.data.metrics

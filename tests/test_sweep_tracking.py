@@ -11,6 +11,7 @@ import pytest
 import yaml
 from stockml_runs import FAST, run_stockml
 
+from stockml.lifecycle.registry import logged_model_uri
 from stockml.reporting.cli import main
 from stockml.reporting.leaderboard import leaderboard
 
@@ -31,11 +32,14 @@ def _runs(cwd: Path) -> dict[str, object]:
 def _has_model(run_id: str, cwd: Path) -> bool:
     import mlflow
 
+    from stockml.lifecycle.errors import LifecycleError
+
     mlflow.set_tracking_uri(f"sqlite:///{cwd}/outputs/mlflow.db")
     try:
-        mlflow.sklearn.load_model(f"runs:/{run_id}/model")
-    except Exception:
+        uri = logged_model_uri(mlflow.MlflowClient(), run_id)
+    except LifecycleError:
         return False
+    mlflow.sklearn.load_model(uri)
     return True
 
 

@@ -20,6 +20,7 @@ from stockml.console_table import frame_table, table
 from stockml.errors import user_error_message
 from stockml.lifecycle.errors import LifecycleError
 from stockml.messages import first_line
+from stockml.tracking_uri import LOCAL_STORE_URI, TRACKING_URI_ENV, default_tracking_uri
 
 if TYPE_CHECKING:
     from stockml.lifecycle.snapshot import RunSnapshot
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 # MLflow draws a progress bar on stderr for every download; keep the commands' output readable.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-DEFAULT_TRACKING_URI = "sqlite:///outputs/mlflow.db"
 ERROR_EXIT = 2
 
 
@@ -43,8 +43,9 @@ def _parser(command: str) -> _Parser:
     parser = _Parser(prog=f"stockml-{command}", description=summary(command))
     parser.add_argument(
         "--tracking-uri",
-        default=DEFAULT_TRACKING_URI,
-        help=f"MLflow tracking and registry store (default {DEFAULT_TRACKING_URI})",
+        default=default_tracking_uri(),
+        help=f"MLflow tracking and registry store (default ${TRACKING_URI_ENV}, else "
+        f"{LOCAL_STORE_URI})",
     )
     return parser
 

@@ -6,14 +6,16 @@ A new version only ever gets the `challenger` alias; `champion` moves only throu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from stockml.lifecycle.errors import LifecycleError
+from stockml.tracking.identity import logged_model_name
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
-LOGGED_MODEL_NAME = "model"
+RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<path>.+?)/?$")
 
 
 def store_uri(tracking_uri: str) -> str:
@@ -40,7 +42,8 @@ def client(tracking_uri: str) -> Any:
 
 
 def logged_model_uri(mlflow_client: Any, run_id: str) -> str:
-    """The `models:/<model id>` URI of the pipeline a run logged (MLflow 3 logged models)."""
+    """The `models:/<model id>` URI of the pipeline a run logged (MLflow 3 logged models),
+    found by the name the run's pipeline tag gives it."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -49,13 +52,32 @@ def logged_model_uri(mlflow_client: Any, run_id: str) -> str:
         raise LifecycleError(f"no MLflow run {run_id} in {mlflow_client.tracking_uri}") from exc
     models = mlflow_client.search_logged_models(
         experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run_id}' AND name = '{LOGGED_MODEL_NAME}'",
+        filter_string=(
+            f"source_run_id = '{run_id}' AND name = '{logged_model_name(run.data.tags)}'"
+        ),
     )
     if not models:
         raise LifecycleError(
             f"MLflow run {run_id} logged no model (was it run with tracking.log_model=false?)"
         )
     return models[0].model_uri
+
+
+def logged_model_hint(mlflow_client: Any, uri: str) -> str:
+    """Where a `runs:/<run id>/<name>` URI's run keeps its model when `<name>` is not it
+    (runs name their model after the pipeline; those recorded earlier, `model`), else ""."""
+    from mlflow.exceptions import MlflowException
+
+    match = RUNS_URI.match(uri)
+    if match is None:
+        return ""
+    run_id = match["run_id"]
+    try:
+        run = mlflow_client.get_run(run_id)
+    except MlflowException:
+        return ""
+    name = logged_model_name(run.data.tags)
+    return "" if name == match["path"] else f" (its run logged it as runs:/{run_id}/{name})"
 
 
 def register_run(run_id: str, model_name: str, tracking_uri: str) -> Any:

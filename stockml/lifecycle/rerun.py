@@ -22,6 +22,7 @@ from stockml.config import CONFIG_NAME
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.snapshot import RunSnapshot, config_dir_for
 from stockml.run_files import METRICS_FILE
+from stockml.tracking.identity import choices_override
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def rerun(snapshot: RunSnapshot, overrides: Sequence[str], cfg: DictConfig) -> R
             CONFIG_NAME,
             *overrides,
             f"hydra.run.dir='{run_dir}'",
+            *choices_override(snapshot.choices),
         ]
         completed = subprocess.run(command, check=False)
     metrics_path = run_dir / METRICS_FILE

@@ -60,7 +60,8 @@ def log_rolling_run(
     from stockml.tracking import run_logging
 
     if identity is None:
-        identity = RunIdentity(name=f"rolling-{files[0].parent.name}")
+        model = str(cfg.model._target_).rsplit(".", 1)[-1].lower()
+        identity = RunIdentity(name=f"rolling {model} {datetime.now():%Y-%m-%d %H:%M:%S}")
     with run_logging.start_run(cfg.tracking, identity) as run:
         mlflow.log_metrics(
             {f"rolling_test_{k}": v for k, v in result.metrics.items() if math.isfinite(v)}

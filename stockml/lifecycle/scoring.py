@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from stockml.data.schema import format_stamp, panel_dates
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.metadata import ModelMetadata
-from stockml.lifecycle.registry import client
+from stockml.lifecycle.registry import client, logged_model_hint
 from stockml.messages import first_line
 from stockml.target import forward_log_return
 from stockml.validation import regression_metrics
@@ -46,7 +46,7 @@ def load_scoring_model(uri: str, tracking_uri: str) -> ScoringModel:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    client(tracking_uri)
+    mlflow_client = client(tracking_uri)
     try:
         info = mlflow.models.get_model_info(uri)
         metadata = ModelMetadata.from_model_metadata(info.metadata, uri)
@@ -54,6 +54,7 @@ def load_scoring_model(uri: str, tracking_uri: str) -> ScoringModel:
     except (MlflowException, OSError) as exc:
         raise LifecycleError(
             f"cannot load model {uri} from {tracking_uri}: {first_line(exc)}"
+            + logged_model_hint(mlflow_client, uri)
         ) from exc
     return ScoringModel(uri=uri, pipeline=pipeline, metadata=metadata)
 

@@ -12,7 +12,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from stockml.run_files import METRICS_FILE
 
 SNAPSHOT_DIR = ".hydra"
 SNAPSHOT_ARTIFACTS = "config"
+HYDRA_SNAPSHOT = "hydra.yaml"  # Hydra's own config beside the run's, with its group choices
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -37,6 +38,9 @@ class RunSnapshot:
     metrics: dict[str, Any] | None
     run_id: str | None
     fingerprint: str | None
+    # The config group options the run was composed from (`model` -> `ridge`), so a re-run
+    # records and names itself as the run did; empty when the snapshot does not say.
+    choices: dict[str, str] = field(default_factory=dict)
 
 
 def load_snapshot(ref: str, tracking_uri: str) -> RunSnapshot:
@@ -60,6 +64,7 @@ def _from_run_dir(run_dir: Path) -> RunSnapshot:
         metrics=metrics,
         run_id=(metrics or {}).get("mlflow_run_id"),
         fingerprint=(metrics or {}).get("data_fingerprint"),
+        choices=_load_choices(config_path.with_name(HYDRA_SNAPSHOT)),
     )
 
 
@@ -79,6 +84,7 @@ def _from_mlflow(run_id: str, tracking_uri: str) -> RunSnapshot:
         except (MlflowException, OSError) as exc:
             raise LifecycleError(f"MLflow run {run_id} has no config snapshot artifact") from exc
         config = _load_config(Path(folder) / f"{CONFIG_NAME}.yaml")
+        choices = _load_choices(Path(folder) / HYDRA_SNAPSHOT)
         try:
             metrics_path = Path(client.download_artifacts(run_id, METRICS_FILE, tmp))
             metrics = json.loads(metrics_path.read_text())
@@ -90,6 +96,7 @@ def _from_mlflow(run_id: str, tracking_uri: str) -> RunSnapshot:
         metrics=metrics,
         run_id=run_id,
         fingerprint=run.data.tags.get("data_fingerprint"),
+        choices=choices,
     )
 
 
@@ -100,6 +107,14 @@ def _load_config(path: Path) -> DictConfig:
     if not isinstance(config, DictConfig):
         raise LifecycleError(f"config snapshot {path} is not a mapping")
     return config
+
+
+def _load_choices(path: Path) -> dict[str, str]:
+    """The config group options recorded in a Hydra snapshot (`hydra.yaml`); empty when it
+    is missing."""
+    from stockml.tracking.identity import job_choices
+
+    return job_choices(OmegaConf.load(path).hydra) if path.is_file() else {}
 
 
 @contextmanager

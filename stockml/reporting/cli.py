@@ -16,7 +16,7 @@ import pandas as pd
 from stockml.console_table import frame_table
 
 # Importing the lifecycle CLI also turns off MLflow's per-download progress bar on stderr.
-from stockml.lifecycle.cli import DEFAULT_TRACKING_URI
+from stockml.lifecycle.cli import default_tracking_uri
 from stockml.reporting.leaderboard import leaderboard, markdown_table
 
 DEFAULT_TOP = 3
@@ -24,7 +24,7 @@ DEFAULT_TOP = 3
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="stockml-report", description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    parser.add_argument("--tracking-uri", default=default_tracking_uri())
     parser.add_argument("--experiment", help="MLflow experiment name (default: all)")
     parser.add_argument("--sweep-dir", help="only runs of this multirun directory")
     parser.add_argument("--metric", default="ic", help="metric to rank by (default: ic)")

@@ -4,20 +4,24 @@ A run is named after what distinguishes it: a single run after its model, the ov
 typed on the command line and the time (`ridge features=full 2026-11-27 18:10:34`); a
 trial of a plain multirun after its job number and the values the sweep gave it
 (`j03 model=lasso`); an Optuna trial after its trial number (`t07 model.alpha=0.31`, which
-the sweep observer hands to the job). Pure functions and a small file: no
-MLflow import, so it is cheap for `tracking.enabled=false` runs and the sweep callback.
+the sweep observer hands to the job). Every run is also tagged with its pipeline's name
+(`standard-kbest_f-ridge`), which is the name its model is logged under, and carries the
+config group options it was composed from (`model=ridge`, `cv=walk_forward`), which become
+params. Pure functions and a small file: no MLflow import, so it is cheap for
+`tracking.enabled=false` runs and the sweep callback.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hydra.types import RunMode
+from omegaconf import DictConfig
 
 from stockml.sweep_files import LINK_FILE
 
@@ -28,8 +32,18 @@ TRIAL_TAG = "optuna.trial_number"
 # Set per Optuna trial in `hydra.job.env_set` by stockml.tracking.optuna_observer.
 TRIAL_ENV = "STOCKML_OPTUNA_TRIAL"
 STUDY_ENV = "STOCKML_OPTUNA_STUDY"
-# Overrides that change where or how a run is recorded, not what it computes.
-UNNAMED_PREFIXES = ("hydra.", "hydra/", "tracking.", "store.", "paths.", "registry.")
+# Set in `hydra.job.env_set` by stockml.lifecycle.rerun: the options the re-run run was
+# composed from, which a config composed from its snapshot no longer has (JSON).
+CHOICES_ENV = "STOCKML_RECORDED_CHOICES"
+# The name the run's model is logged under (and registry/predict look it up by).
+PIPELINE_TAG = "pipeline"
+# What runs recorded before the pipeline tag existed logged their model as.
+LEGACY_MODEL_NAME = "model"
+# The config groups of the pipeline's steps, in pipeline order (see stockml.pipeline).
+PIPELINE_GROUPS = ("scaler", "selection", "model")
+# Config groups (and overrides) that change where or how a run is recorded, not what it
+# computes: they name no run and are no param (the config snapshot artifact keeps them).
+INFRASTRUCTURE = frozenset({"hydra", "tracking", "store", "paths", "registry"})
 NAME_LIMIT = 200
 
 
@@ -65,6 +79,9 @@ class RunIdentity:
     parent_run_id: str | None = None
     experiment_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The config group options the run was composed from (`model` -> `ridge`), recorded as
+    # params; empty for a run composed from a snapshot, which has no defaults list.
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     def run_tags(self) -> dict[str, str]:
         tags = dict(self.tags)
@@ -90,13 +107,71 @@ def override_pairs(overrides: Iterable[str]) -> dict[str, str]:
     for override in overrides:
         key, _, value = override.partition("=")
         key = key.lstrip("+~")
-        if not key.startswith(UNNAMED_PREFIXES):
+        if not is_infrastructure(key):
             pairs[key] = value
     return pairs
 
 
 def describe(pairs: Mapping[str, str]) -> str:
     return " ".join(f"{key}={short_value(value)}" for key, value in pairs.items())
+
+
+def is_infrastructure(key: str) -> bool:
+    """Whether a config key, group or override (`tracking.uri`, `hydra/launcher`,
+    `store=none`) is about recording rather than computing."""
+    return key.split(".", 1)[0].split("/", 1)[0] in INFRASTRUCTURE
+
+
+def recorded_choices(choices: Mapping[str, str | None]) -> dict[str, str]:
+    """The chosen option of every experiment config group (`model` -> `ridge`); groups left
+    empty (`experiment: null`) and infrastructure groups (`hydra/launcher`, `tracking`) out."""
+    return {
+        group: str(option)
+        for group, option in choices.items()
+        if option is not None and not is_infrastructure(group)
+    }
+
+
+def job_choices(hydra_cfg: Any) -> dict[str, str]:
+    """The config group options of a job (its Hydra config): Hydra's own, or, for a re-run
+    composed from a snapshot (no defaults list), those handed down from the recorded run."""
+    own = recorded_choices(hydra_cfg.runtime.choices)
+    if own:
+        return own
+    handed = (hydra_cfg.job.get("env_set") or {}).get(CHOICES_ENV)
+    return recorded_choices(json.loads(handed)) if handed else {}
+
+
+def choices_override(choices: Mapping[str, str]) -> list[str]:
+    """The override that hands `choices` down to a re-run (see `job_choices`)."""
+    if not choices:
+        return []
+    return [f"++hydra.job.env_set.{CHOICES_ENV}='{json.dumps(dict(choices))}'"]
+
+
+def pipeline_name(
+    cfg: DictConfig, choices: Mapping[str, str], retargeted: Iterable[str] = ()
+) -> str:
+    """The pipeline's steps joined by `-` (`standard-kbest_f-ridge`; `ridge` without scaler
+    and selector): each step by its config group option, or by its estimator class when the
+    option is unknown (a run composed from a snapshot) or its `_target_` was overridden
+    (`retargeted` holds such groups)."""
+    retargeted = set(retargeted)
+    words = []
+    for group in PIPELINE_GROUPS:
+        node = cfg.get(group)
+        if node is None:
+            continue  # a "passthrough" step
+        option = choices.get(group)
+        if not option or group in retargeted:
+            option = str(node._target_).rsplit(".", 1)[-1].lower()
+        words.append(option)
+    return "-".join(words)
+
+
+def logged_model_name(tags: Mapping[str, str]) -> str:
+    """The name a run's model is (or would be) logged under, from the run's tags."""
+    return tags.get(PIPELINE_TAG, LEGACY_MODEL_NAME)
 
 
 def _clip(name: str) -> str:
@@ -145,15 +220,29 @@ def trial_identity(
     )
 
 
-def job_identity(hydra_cfg: Any, model_target: str, now: datetime) -> RunIdentity:
-    """The identity of the job Hydra is running (`HydraConfig.get()`)."""
+def job_identity(hydra_cfg: Any, cfg: DictConfig, now: datetime) -> RunIdentity:
+    """The identity of the job Hydra is running (`HydraConfig.get()`) with config `cfg`."""
     overrides = list(hydra_cfg.overrides.task)
+    choices = job_choices(hydra_cfg)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         link = SweepLink.read(Path(hydra_cfg.sweep.dir))
         if link is not None:
             env = dict(hydra_cfg.job.env_set or {})
-            return trial_identity(int(hydra_cfg.job.num), overrides, link, env)
-        pairs = override_pairs(overrides)
-        return RunIdentity(name=_clip(f"j{int(hydra_cfg.job.num):02d} {describe(pairs)}"))
-    choice = hydra_cfg.runtime.choices.get("model")
-    return single_run_identity(choice, model_target, overrides, now)
+            identity = trial_identity(int(hydra_cfg.job.num), overrides, link, env)
+        else:
+            pairs = override_pairs(overrides)
+            identity = RunIdentity(name=_clip(f"j{int(hydra_cfg.job.num):02d} {describe(pairs)}"))
+    else:
+        identity = single_run_identity(
+            choices.get("model"), str(cfg.model._target_), overrides, now
+        )
+    retargeted = {
+        key.removesuffix("._target_")
+        for key in override_pairs(overrides)
+        if key.endswith("._target_")
+    }
+    return replace(
+        identity,
+        tags={**identity.tags, PIPELINE_TAG: pipeline_name(cfg, choices, retargeted)},
+        choices=choices,
+    )

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from stockml.tracking.identity import RunIdentity
+from stockml.pipeline import RESERVED_MODEL_KEYS
+from stockml.tracking.identity import RunIdentity, is_infrastructure, logged_model_name
 from stockml.tracking_uri import is_tracking_server
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ TRACKED_PACKAGES: tuple[str, ...] = (
 # Given explicitly: letting MLflow infer requirements costs about 3.5 s per logged model.
 MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
 INPUT_EXAMPLE_ROWS = 5
+# Tells MLflow's UI the experiment holds model training runs, so it opens on the runs table
+# (the "Model training" view) rather than asking or guessing a GenAI experiment.
+EXPERIMENT_KIND_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 def flatten_config(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -53,6 +57,19 @@ def flatten_config(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
             yield from flatten_config(value, f"{dotted}.")
         else:
             yield dotted, str(value)
+
+
+def run_params(config: Mapping[str, Any], choices: Mapping[str, str]) -> dict[str, str]:
+    """What the run computed with: the chosen config group options (`model` -> `ridge`) and
+    every value of the config, without where it was recorded (`tracking.*`, `paths.*`...)
+    or the search spaces (`model.search_space.*`); the config snapshot artifact keeps all."""
+    params = {
+        key: value
+        for key, value in flatten_config(config)
+        if not is_infrastructure(key) and RESERVED_MODEL_KEYS.isdisjoint(key.split("."))
+    }
+    # A step left out (`scaler=none`) is a null node: its option says it better than `None`.
+    return params | dict(choices)
 
 
 @functools.cache
@@ -131,7 +148,11 @@ def experiment_id(tracking: DictConfig) -> str:
             artifact_root.mkdir(parents=True, exist_ok=True)
             location = artifact_root.as_uri()
         try:
-            return str(mlflow.create_experiment(name, artifact_location=location))
+            return str(
+                mlflow.create_experiment(
+                    name, artifact_location=location, tags=EXPERIMENT_KIND_TAGS
+                )
+            )
         except MlflowException as exc:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
@@ -162,16 +183,20 @@ def log_result(
     files: list[Path],
     run_dir: Path,
     sweep_dir: Path | None = None,
+    identity: RunIdentity | None = None,
 ) -> None:
     """Log everything about a finished experiment into the active MLflow run.
 
     Params, metrics and tags go in one batch (one store transaction instead of one per call
     and fold). A sweep trial (`sweep_dir` set) logs no holdout plot, report or model: they
     are most of a run's tracking cost, and the sweep's end logs them for the best trial only
-    (`stockml.tracking.best_model`).
+    (`stockml.tracking.best_model`). ``identity`` (the one the run was started with) gives
+    the config group options recorded as params and the dataset's name.
     """
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
+
+    from stockml.tracking.dataset_input import log_dataset
 
     config = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(config, dict)
@@ -187,7 +212,8 @@ def log_result(
             for key, value in fold.metrics.items()
             if np.isfinite(value)
         ]
-    params = dict(flatten_config(config))
+    choices = identity.choices if identity is not None else {}
+    params = run_params(config, choices)
     tags = {
         "data_fingerprint": result.data.fingerprint,
         "model": str(cfg.model._target_),
@@ -219,6 +245,7 @@ def log_result(
         params=[Param(key, value) for key, value in params.items()],
         tags=[RunTag(key, value) for key, value in tags.items()],
     )
+    log_dataset(result.data.panel, cfg.data, result.data.fingerprint, choices)
     snapshot = run_dir / ".hydra"
     if snapshot.is_dir():
         mlflow.log_artifacts(str(snapshot), artifact_path="config")
@@ -235,7 +262,11 @@ def log_result(
 
 
 def log_model(pipeline: Pipeline, data: ModellingData, horizon: int) -> None:
-    """Log the pipeline with the feature recipe it needs, so it predicts without its run."""
+    """Log the pipeline with the feature recipe it needs, so it predicts without its run.
+
+    Logged into the active run under the name its pipeline tag holds (`standard-ridge`),
+    where `stockml.lifecycle.registry` looks for it.
+    """
     import mlflow
     from mlflow.models import infer_signature
 
@@ -245,7 +276,7 @@ def log_model(pipeline: Pipeline, data: ModellingData, horizon: int) -> None:
     signature = infer_signature(example, pipeline.predict(example))
     mlflow.sklearn.log_model(
         pipeline,
-        name="model",
+        name=logged_model_name(mlflow.active_run().data.tags),
         signature=signature,
         input_example=example,
         pip_requirements=requirement_pins(),
