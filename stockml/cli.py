@@ -6,23 +6,32 @@ and turns known input errors into one-line messages.
 
 from __future__ import annotations
 
-import importlib
 import logging
+import platform
+import re
 import sys
 from contextlib import AbstractContextManager, chdir, nullcontext
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from stockml.commands import COMMANDS, closest_command, command_list
 from stockml.config import CONFIG_NAME, config_dir
 from stockml.config_checks import check_config
-from stockml.errors import StockmlError, one_line_errors, user_error_message
+from stockml.errors import (
+    StockmlError,
+    one_line_errors,
+    unknown_command_message,
+    user_error_message,
+)
+from stockml.progress import hidden
 from stockml.threads import limit_threads
 from stockml.tracking.identity import RunIdentity, job_identity
 
@@ -51,7 +60,7 @@ def _run(cfg: DictConfig, hydra_cfg: Any) -> float | list[float]:
     check_config(cfg, in_sweep=in_sweep)
     run_dir = Path(hydra_cfg.runtime.output_dir)
     identity = job_identity(hydra_cfg, cfg, datetime.now())
-    with limit_threads(hydra_cfg.launcher):
+    with limit_threads(hydra_cfg.launcher), hidden(side_by_side(hydra_cfg)):
         if cfg.get("rolling") is not None:
             from stockml.lifecycle.rolling_run import run_rolling
 
@@ -61,6 +70,14 @@ def _run(cfg: DictConfig, hydra_cfg: Any) -> float | list[float]:
     record(cfg, result, run_dir, sweep_dir, identity)
     log.info("results in %s\n%s", run_dir, summary_table(result))
     return result.objective(objective_keys(cfg))
+
+
+def side_by_side(hydra_cfg: Any) -> bool:
+    """Whether this job may run beside others (a sweep on any launcher but Hydra's sequential,
+    in-process one): then it draws no progress bars."""
+    return hydra_cfg.mode == RunMode.MULTIRUN and not str(hydra_cfg.launcher._target_).endswith(
+        ".BasicLauncher"
+    )
 
 
 def start_dir(hydra_cfg: Any) -> AbstractContextManager[Any]:
@@ -131,24 +148,42 @@ def hydra_entry(cfg: DictConfig) -> float | list[float]:
         raise StockmlError(message) from cause
 
 
-# `stockml <name> ...` runs the companion command `stockml-<name> ...`, so one entry point (and
-# `python -m stockml`) reaches everything; the job queue runs retrains through it.
-SUBCOMMANDS: dict[str, str] = {
-    "jobs": "stockml.jobs.cli:main",
-    "report": "stockml.reporting.cli:main",
-    "reproduce": "stockml.lifecycle.cli:reproduce_main",
-    "retrain": "stockml.lifecycle.cli:retrain_main",
-    "register": "stockml.lifecycle.cli:register_main",
-    "promote": "stockml.lifecycle.cli:promote_main",
-    "predict": "stockml.lifecycle.cli:predict_main",
-}
+# Distributions whose versions `stockml --version` prints: stockml and what shapes its results.
+VERSIONED: tuple[str, ...] = ("stockml", "hydra-core", "mlflow", "scikit-learn", "optuna")
+
+# `${stockml.commands:}` in conf/hydra/help/stockml.yaml: the command list of `stockml --help`.
+OmegaConf.register_new_resolver("stockml.commands", command_list, replace=True)
+
+
+def versions() -> str:
+    """`stockml --version`: one `name version` line each, then Python's. Hydra's own --version
+    would name Hydra alone."""
+    lines = []
+    for name in VERSIONED:
+        try:
+            lines.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"{name} (not installed)")
+    lines.append(f"Python {platform.python_version()}")
+    return "\n".join(lines)
+
+
+def is_command_word(argument: str) -> bool:
+    """A bare word where a command would be: no override (`a=b`, `+a=b`, `~a`, `hydra/x=y`) and
+    no flag (`-m`, `--cfg`), so Hydra could only fail on it with a parser error."""
+    return re.fullmatch(r"[A-Za-z][\w-]*", argument) is not None
 
 
 def main() -> None:
     """Console-script entry point (`stockml ...`, `python -m stockml ...`)."""
-    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
-        module_name, function_name = SUBCOMMANDS[sys.argv[1]].split(":")
-        command = getattr(importlib.import_module(module_name), function_name)
-        sys.exit(command(sys.argv[2:]))
+    arguments = sys.argv[1:]
+    if arguments and arguments[0] in COMMANDS:
+        sys.exit(COMMANDS[arguments[0]].load()(arguments[1:]))
+    if "--version" in arguments:
+        print(versions())
+        return
+    if arguments and is_command_word(arguments[0]):
+        print(unknown_command_message(arguments[0], closest_command(arguments[0])), file=sys.stderr)
+        sys.exit(2)
     with one_line_errors():
         hydra_entry()

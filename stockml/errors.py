@@ -57,6 +57,16 @@ class StockmlError(CompactHydraException):
         return PREFIX + super().__str__()
 
 
+def unknown_command_message(word: str, suggestion: str | None) -> str:
+    """`stockml reports`: Hydra alone would say "missing EQUAL"; name the command meant."""
+    if suggestion is not None:
+        return f"{PREFIX}unknown command {word!r}; did you mean {suggestion!r}?"
+    return (
+        f"{PREFIX}unknown command {word!r} (an override is key=value; "
+        "`stockml --help` lists the commands)"
+    )
+
+
 def user_error_message(exc: BaseException) -> str | None:
     """The one-line message for an error the user caused, or None for a bug.
 

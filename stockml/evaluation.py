@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from stockml.config import config_dir
 from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
 from stockml.messages import InputError
+from stockml.progress import progress
 from stockml.reporting.schema import SCHEMA_VERSION, EvaluationDocument, FeatureImportance
 from stockml.validation import METRIC_NAMES, regression_metrics
 from stockml.validation.portfolio import (
@@ -124,7 +125,13 @@ def iter_folds(
 def cross_validate_pipeline(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, splitter: object
 ) -> CrossValidationResult:
-    result = CrossValidationResult(folds=list(iter_folds(pipeline, X, y, splitter)))
+    folds = progress(
+        iter_folds(pipeline, X, y, splitter),
+        "CV folds",
+        "fold",
+        total=splitter.get_n_splits(X, y),  # type: ignore[attr-defined]
+    )
+    result = CrossValidationResult(folds=list(folds))
     if not result.folds:
         raise InputError(f"the splitter {splitter!r} produced no folds")
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from stockml.console_table import table
 from stockml.experiment import ExperimentResult
 
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -34,22 +35,11 @@ def _fmt(value: float) -> str:
     return f"{value:.3e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
 
 
-def _aligned(rows: list[list[str]]) -> list[str]:
-    """Rows as left-aligned columns, a rule under the header."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return lines
-
-
 def _portfolio_lines(result: ExperimentResult) -> list[str]:
     cv = result.cv.summary()
     settings = result.evaluation["settings"]
     benchmark = "buy&hold" if settings["mode"] == "timing" else "equal-weight"
-    rows = [["portfolio", "cv mean ± std", "holdout", benchmark]]
+    rows = []
     for name, counterpart in PORTFOLIO_SUMMARY.items():
         rows.append(
             [
@@ -68,7 +58,7 @@ def _portfolio_lines(result: ExperimentResult) -> list[str]:
         "",
         f"{strategy}, held {settings['horizon']} bar(s) as staggered slices, "
         f"{settings['cost_bps']:g} bps per unit traded (net); {settings['quantiles']} quantiles",
-        *_aligned(rows),
+        table(["portfolio", "cv mean ± std", "holdout", benchmark], rows, rule=True),
     ]
 
 
@@ -76,7 +66,7 @@ def summary_table(result: ExperimentResult) -> str:
     cv = result.cv.summary()
     baselines = list(result.baselines)
     header = ["metric", "cv mean ± std", "holdout", *(f"base:{b}" for b in baselines)]
-    rows = [header]
+    rows = []
     for name in SUMMARY_METRICS:
         rows.append(
             [
@@ -86,7 +76,7 @@ def summary_table(result: ExperimentResult) -> str:
                 *(_fmt(result.baselines[b].get(name, math.nan)) for b in baselines),
             ]
         )
-    lines = [*_aligned(rows), *_portfolio_lines(result)]
+    lines = [table(header, rows, rule=True), *_portfolio_lines(result)]
     if result.search is not None:
         search = result.search
         lines.append(

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
+from stockml.commands import summary
 from stockml.config import ConfigError
+from stockml.console_table import table
 from stockml.jobs import queue
 from stockml.jobs.cleanup import cleanup, parse_duration
 from stockml.jobs.db import Store, StoreError, default_url, open_store
@@ -47,7 +49,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=summary("jobs"))
     parser.add_argument(
         "--db",
         default=None,
@@ -129,7 +131,7 @@ def _value(job: Job) -> str:
 
 def format_table(jobs: Sequence[Job]) -> str:
     header = ("ID", "KIND", "STATUS", "PRI", "TRY", "CREATED (UTC)", "TIME", "RESULT", "OVERRIDES")
-    rows = [
+    rows = (
         (
             str(job.id),
             job.kind,
@@ -142,13 +144,8 @@ def format_table(jobs: Sequence[Job]) -> str:
             " ".join(job.overrides),
         )
         for job in jobs
-    ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+    )
+    return table(header, rows)
 
 
 def format_job(job: Job, outputs: Sequence[JobOutput] = ()) -> str:

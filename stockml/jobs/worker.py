@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from stockml.jobs import queue
 from stockml.jobs.db import Store, StoreError, open_store
@@ -28,6 +28,10 @@ from stockml.jobs.env import JOB_ID_ENV, STORE_URL_ENV
 from stockml.jobs.kinds import base_command, command_for
 from stockml.jobs.models import Job, JobStatus
 from stockml.jobs.results import read_result
+from stockml.progress import bar, printing
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 ERROR_TAIL_LINES = 20
 ERROR_MAX_CHARS = 4000
@@ -111,8 +115,11 @@ class _Heartbeat(threading.Thread):
 class Worker:
     """One worker loop; `stop` (set by SIGINT/SIGTERM) ends it after returning its job."""
 
-    def __init__(self, options: WorkerOptions, stop: threading.Event | None = None):
+    def __init__(
+        self, options: WorkerOptions, stop: threading.Event | None = None, progress: bool = False
+    ):
         self.options = options
+        self.progress = progress
         self.worker_id = options.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stop = stop or threading.Event()
         self.store = open_store(options.url)
@@ -120,6 +127,8 @@ class Worker:
         self.tally = Tally()
 
     def run(self) -> Tally:
+        # One bar per terminal: several worker processes would draw over each other's.
+        shown = bar("jobs", "job", disable=not self.progress)
         try:
             while not self.stop.is_set():
                 queue.recover_expired(self.store)
@@ -131,8 +140,9 @@ class Worker:
                         break
                     self.stop.wait(self.options.poll_seconds)
                     continue
-                self._record(job, self.run_job(job))
+                self._record(job, self.run_job(job), shown)
         finally:
+            shown.close()
             self.store.dispose()
         return self.tally
 
@@ -191,15 +201,20 @@ class Worker:
         # Not recorded: the lease was lost and the job is someone else's (or recovered) now.
         return status.value if recorded else queue.get(self.store, job.id).status
 
-    def _record(self, job: Job, status: str) -> None:
+    def _record(self, job: Job, status: str, shown: tqdm) -> None:
+        """Count the job, print its line, and move the bar: its total is what this worker
+        finished plus what is still queued or running."""
         self.tally.by_status[status] = self.tally.by_status.get(status, 0) + 1
         counts = queue.counts(self.store)
-        print(
-            f"[{self.worker_id}] job {job.id} ({job.kind}) {status} | "
-            f"done {counts['succeeded']}  failed {counts['failed']}  "
-            f"running {counts['running']}  queued {counts['queued']}",
-            flush=True,
-        )
+        with printing():
+            print(
+                f"[{self.worker_id}] job {job.id} ({job.kind}) {status} | "
+                f"done {counts['succeeded']}  failed {counts['failed']}  "
+                f"running {counts['running']}  queued {counts['queued']}",
+                flush=True,
+            )
+        shown.total = shown.n + 1 + counts["queued"] + counts["running"]
+        shown.update()
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:
@@ -217,17 +232,17 @@ def _install_stop_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, _handler)
 
 
-def _worker_process(options: WorkerOptions) -> None:
+def _worker_process(options: WorkerOptions, progress: bool = False) -> None:
     stop = threading.Event()
     _install_stop_handlers(stop)
-    Worker(options, stop).run()
+    Worker(options, stop, progress).run()
 
 
 def run_workers(options: WorkerOptions, count: int = 1) -> int:
     """Run `count` worker processes until stopped (or the queue is empty); exit status."""
     open_store(options.url).dispose()  # migrate once, and fail fast on a bad store
     if count == 1:
-        _worker_process(options)
+        _worker_process(options, progress=True)
         return 0
     context = multiprocessing.get_context("spawn")
     processes = [

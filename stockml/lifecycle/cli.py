@@ -15,6 +15,8 @@ from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from stockml.commands import summary
+from stockml.console_table import frame_table, table
 from stockml.errors import user_error_message
 from stockml.lifecycle.errors import LifecycleError
 from stockml.messages import first_line
@@ -37,8 +39,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(ERROR_EXIT)
 
 
-def _parser(command: str, description: str) -> _Parser:
-    parser = _Parser(prog=f"stockml-{command}", description=description)
+def _parser(command: str) -> _Parser:
+    parser = _Parser(prog=f"stockml-{command}", description=summary(command))
     parser.add_argument(
         "--tracking-uri",
         default=default_tracking_uri(),
@@ -84,7 +86,7 @@ def reproduce_main(argv: list[str] | None = None) -> int:
     from stockml.lifecycle.reproduce import differences_table, reproduce
     from stockml.lifecycle.snapshot import load_snapshot
 
-    parser = _parser("reproduce", "Re-run a run's recorded config and compare its metrics.")
+    parser = _parser("reproduce")
     parser.add_argument("run", metavar="RUN", help="an MLflow run id or a run directory")
     args = parser.parse_args(argv)
     result = reproduce(load_snapshot(args.run, args.tracking_uri))
@@ -100,7 +102,7 @@ def reproduce_main(argv: list[str] | None = None) -> int:
 def retrain_main(argv: list[str] | None = None) -> int:
     from stockml.lifecycle.snapshot import load_snapshot
 
-    parser = _parser("retrain", "Retrain a run with new overrides and compare old and new.")
+    parser = _parser("retrain")
     parser.add_argument("run", metavar="RUN", help="an MLflow run id or a run directory")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. data.end=2013-03-01")
     parser.add_argument("--rolling", action="store_true", help="walk forward, refitting")
@@ -144,7 +146,7 @@ def _rolling(snapshot: RunSnapshot, args: argparse.Namespace) -> int:
         "start": args.start,
     }
     files = write_rolling_files(result, cfg, settings)
-    print(result.windows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(frame_table(result.windows))
     print(f"stitched out-of-sample ({len(result.predictions)} rows):")
     print(_metrics_table({"rolling": result.metrics}))
     print(f"files in {files[0].parent}")
@@ -156,12 +158,8 @@ def _rolling(snapshot: RunSnapshot, args: argparse.Namespace) -> int:
 
 def _metrics_table(columns: dict[str, dict[str, float]]) -> str:
     names = list(next(iter(columns.values())))
-    header = "metric".ljust(22) + "".join(column.rjust(14) for column in columns)
-    lines = [header]
-    for name in names:
-        values = "".join(f"{columns[column][name]:14.6g}" for column in columns)
-        lines.append(name.ljust(22) + values)
-    return "\n".join(lines)
+    rows = ([name, *(f"{values[name]:.6g}" for values in columns.values())] for name in names)
+    return table(["metric", *columns], rows)
 
 
 @_command("register")
@@ -171,7 +169,7 @@ def register_main(argv: list[str] | None = None) -> int:
     from stockml.lifecycle.registry import CHALLENGER, register_run
     from stockml.lifecycle.snapshot import load_snapshot
 
-    parser = _parser("register", "Register a run's model as the new challenger version.")
+    parser = _parser("register")
     parser.add_argument("run", metavar="RUN", help="an MLflow run id or a run directory")
     parser.add_argument(
         "--name",
@@ -192,7 +190,7 @@ def register_main(argv: list[str] | None = None) -> int:
 def promote_main(argv: list[str] | None = None) -> int:
     from stockml.lifecycle.promote import promote
 
-    parser = _parser("promote", "Make the challenger champion if it wins on recent rows.")
+    parser = _parser("promote")
     parser.add_argument("name", metavar="NAME", help="registered model name")
     parser.add_argument(
         "--metric", default=None, help="default: the challenger run's registry.promotion_metric"
@@ -224,7 +222,7 @@ def predict_main(argv: list[str] | None = None) -> int:
     from stockml.lifecycle.predict import output_format, predict_panel, write_csv, write_predictions
     from stockml.lifecycle.scoring import load_scoring_model
 
-    parser = _parser("predict", "Forecast every (date, ticker) with complete features.")
+    parser = _parser("predict")
     parser.add_argument(
         "settings",
         nargs="+",

@@ -15,6 +15,7 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from stockml.console_table import table
 from stockml.data import fingerprint
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.rerun import Rerun, rerun
@@ -59,7 +60,7 @@ def metric_differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[Di
 
 
 def differences_table(differences: list[Difference]) -> str:
-    rows = [("key", "recorded", "now", "now - recorded")]
+    rows = []
     for item in differences:
         delta = (
             f"{item.now - item.recorded:+.3e}"
@@ -67,11 +68,7 @@ def differences_table(differences: list[Difference]) -> str:
             else ""
         )
         rows.append((item.key, str(item.recorded), str(item.now), delta))
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    return table(("key", "recorded", "now", "now - recorded"), rows)
 
 
 def _is_number(value: Any) -> bool:

@@ -18,6 +18,7 @@ from sklearn.base import clone
 from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
 from stockml.lifecycle.errors import LifecycleError
 from stockml.pipeline import build_pipeline
+from stockml.progress import progress
 from stockml.target import forward_log_return, make_dataset
 from stockml.validation import regression_metrics, split_holdout
 from stockml.validation.metrics import daily_correlations
@@ -80,7 +81,8 @@ def rolling_retrain(
 
     template = build_pipeline(cfg)
     scored, windows = [], []
-    for number, position in enumerate(range(begin, len(dates), step)):
+    positions = range(begin, len(dates), step)
+    for number, position in enumerate(progress(positions, "rolling windows", "window")):
         test_dates = dates[position : position + step]
         train = (label_end < test_dates[0]).to_numpy()
         if window is not None:

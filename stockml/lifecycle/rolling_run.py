@@ -22,6 +22,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from stockml.config import ConfigError
+from stockml.console_table import frame_table
 from stockml.data.schema import DATE_LEVEL, format_stamp
 from stockml.experiment import CORRELATION_METRICS
 from stockml.lifecycle.rolling import RollingResult, rolling_retrain
@@ -80,7 +81,7 @@ def run_rolling(
         len(validation),
         len(holdout),
         run_dir,
-        result.windows.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+        frame_table(result.windows),
     )
     # cv_ic_mean -> the stitched ic before the holdout: the walk-forward is this run's CV
     name = str(cfg.optimized_metric).removeprefix("cv_").removesuffix("_mean")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from stockml.console_table import frame_table
+
 # Importing the lifecycle CLI also turns off MLflow's per-download progress bar on stderr.
 from stockml.lifecycle.cli import default_tracking_uri
 from stockml.reporting.leaderboard import leaderboard, markdown_table
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     # one sweep's board names each run by id (to open it in MLflow); a wider board by name
     shown = board.drop(columns=["sweep_dir"] if args.sweep_dir else ["run_id", "sweep_dir"])
-    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(frame_table(shown))
     if args.csv:
         board.to_csv(args.csv, index=False)
     if args.markdown:

@@ -41,9 +41,15 @@ def dataset_source(data: DictConfig) -> Any:
 def log_dataset(
     panel: pd.DataFrame, data: DictConfig, fingerprint: str, choices: Mapping[str, str]
 ) -> None:
-    """Record the panel as the active run's training input (one dataset per fingerprint)."""
+    """Record the panel as the active run's training input (one dataset per fingerprint).
+
+    The jobs of a parallel sweep record the same dataset at the same moment: the store keeps
+    one row per (experiment, name, digest), so all but one insert fail on its unique
+    constraint. By then the winner's row exists, and a second attempt links to it.
+    """
     import mlflow
     from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.exceptions import MlflowException
     from mlflow.models import infer_signature
 
     dataset = MetaDataset(
@@ -52,4 +58,7 @@ def log_dataset(
         digest=fingerprint,
         schema=infer_signature(panel.head(SCHEMA_ROWS).reset_index()).inputs,
     )
-    mlflow.log_input(dataset, context=CONTEXT)
+    try:
+        mlflow.log_input(dataset, context=CONTEXT)
+    except MlflowException:
+        mlflow.log_input(dataset, context=CONTEXT)

@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from stockml.config import ConfigError
 from stockml.evaluation import iter_folds
 from stockml.messages import InputError
+from stockml.progress import bar, progress
 from stockml.tuning.param_space import ParamSpec, coerce, declared_space, parse_space
 from stockml.validation.metrics import GREATER_IS_BETTER
 
@@ -125,7 +126,7 @@ def _run_candidates(
     specs: list[ParamSpec],
 ) -> list[dict[str, Any]]:
     rows = []
-    for number, raw in enumerate(candidates):
+    for number, raw in enumerate(progress(candidates, f"{metric} search", "candidate")):
         params = coerce(specs, raw)
         mean, std, folds, _ = _score_candidate(pipeline, params, data, metric)
         rows.append(
@@ -191,12 +192,13 @@ def _run_bayesian(
             raise optuna.TrialPruned(f"{metric} undefined on every fold")
         return mean
 
-    study.optimize(
-        objective,
-        n_trials=int(optimizer.n_trials),
-        timeout=optimizer.get("timeout"),
-        show_progress_bar=False,
-    )
+    with bar(f"{metric} search", "trial", total=int(optimizer.n_trials)) as shown:
+        study.optimize(
+            objective,
+            n_trials=int(optimizer.n_trials),
+            timeout=optimizer.get("timeout"),
+            callbacks=[lambda _study, _trial: shown.update()],
+        )
     return rows
 
 
