@@ -15,16 +15,8 @@ from stockml.reporting.cli import parse_args as report_args
 from stockml.tracking_uri import LOCAL_STORE_URI, TRACKING_URI_ENV, default_tracking_uri
 
 ENV_URI = "sqlite:////srv/shared/mlflow.db"
-# Until the lead adds these lines to the restructured config (see the mlflow13 report), the
-# default config ignores the variable and a relative output root follows the job's cwd:
-#   conf/tracking/mlflow.yaml: uri: ${oc.env:MLFLOW_TRACKING_URI,sqlite:///${paths.output_root}/mlflow.db}
-#   conf/paths/default.yaml:   output_root: ${stockml.abspath:outputs}
-NEEDS_CONFIG_LINES = pytest.mark.xfail(
-    strict=True, reason="needs the tracking.uri / paths.output_root lines in conf/ (report)"
-)
 
 
-@NEEDS_CONFIG_LINES
 def test_the_environment_variable_is_the_default_tracking_uri(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -61,7 +53,6 @@ def test_the_companion_commands_read_the_variable_unless_told(
 
 
 @pytest.mark.slow
-@NEEDS_CONFIG_LINES
 def test_runs_in_their_own_directory_still_share_one_store(tmp_path: Path) -> None:
     """`hydra.job.chdir=true` moves each job into its run directory; the stores must stay under
     the output root of the directory stockml was started in."""
