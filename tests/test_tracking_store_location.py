@@ -47,8 +47,8 @@ def test_the_companion_commands_read_the_variable_unless_told(
     assert default_tracking_uri() == LOCAL_STORE_URI
     monkeypatch.setenv(TRACKING_URI_ENV, ENV_URI)
     assert report_args([]).tracking_uri == ENV_URI
-    assert _parser("reproduce", "").parse_args([]).tracking_uri == ENV_URI
-    told = _parser("reproduce", "").parse_args(["--tracking-uri", "sqlite:///x.db"])
+    assert _parser("reproduce").parse_args([]).tracking_uri == ENV_URI
+    told = _parser("reproduce").parse_args(["--tracking-uri", "sqlite:///x.db"])
     assert told.tracking_uri == "sqlite:///x.db"
 
 
