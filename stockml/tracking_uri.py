@@ -85,3 +85,22 @@ def _check_server(uri: str, timeout: float) -> None:
             f"tracking.uri={uri}: no MLflow server answers ({reason}); start it, fix the URI "
             "or set tracking.enabled=false"
         ) from exc
+
+
+def use_tracking_uri(uri: str) -> None:
+    """`mlflow.set_tracking_uri(uri)` without its side effect on the environment.
+
+    MLflow also writes the URI into $MLFLOW_TRACKING_URI for subprocesses to inherit. stockml
+    reads that variable as the user's default store (conf/tracking/mlflow.yaml), so the store one
+    run set would become the default of the next job composed in this process, and of every
+    launcher worker started after it (a sweep over `paths.output_root` would then record every
+    job in the first job's store).
+    """
+    import mlflow
+
+    before = os.environ.get(TRACKING_URI_ENV)
+    mlflow.set_tracking_uri(uri)
+    if before is None:
+        os.environ.pop(TRACKING_URI_ENV, None)
+    else:
+        os.environ[TRACKING_URI_ENV] = before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,16 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # stockml records where $MLFLOW_TRACKING_URI says: a developer's own server must not receive the
 # test runs, nor tests reading outputs/mlflow.db find it empty. Tests that need it set it.
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_tracking_uri_left_behind() -> Iterator[None]:
+    """`mlflow.set_tracking_uri` in a test also exports $MLFLOW_TRACKING_URI, which every later
+    `stockml` subprocess would then take as its default store (also when a module-scoped
+    fixture set it before this test)."""
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    yield
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 @pytest.fixture(scope="session")

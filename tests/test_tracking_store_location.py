@@ -4,6 +4,7 @@ directory (`hydra.job.chdir=true`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,24 @@ def test_runs_in_their_own_directory_still_share_one_store(tmp_path: Path) -> No
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/outputs/mlflow.db")
     experiment = client.get_experiment_by_name("stockml")
     assert len(client.search_runs([experiment.experiment_id])) == 2
+
+
+@pytest.mark.parametrize("users_value", [None, ENV_URI])
+def test_setting_mlflows_uri_leaves_the_users_variable_as_it_was(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, users_value: str | None
+) -> None:
+    """MLflow exports the URI it is given; a later job must still see the user's default."""
+    import mlflow
+
+    from stockml.tracking_uri import use_tracking_uri
+
+    if users_value is None:
+        monkeypatch.delenv(TRACKING_URI_ENV, raising=False)
+    else:
+        monkeypatch.setenv(TRACKING_URI_ENV, users_value)
+    run_store = f"sqlite:///{tmp_path}/mlflow.db"
+    use_tracking_uri(run_store)
+    assert mlflow.get_tracking_uri() == run_store
+    assert os.environ.get(TRACKING_URI_ENV) == users_value
+    expected = users_value or f"sqlite:///{tmp_path / 'next'}/mlflow.db"
+    assert compose_config([f"paths.output_root={tmp_path / 'next'}"]).tracking.uri == expected

@@ -12,6 +12,7 @@ from typing import Any
 
 from stockml.lifecycle.errors import LifecycleError
 from stockml.tracking.identity import logged_model_name
+from stockml.tracking_uri import use_tracking_uri
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
@@ -36,7 +37,7 @@ def client(tracking_uri: str) -> Any:
     import mlflow
 
     uri = store_uri(tracking_uri)
-    mlflow.set_tracking_uri(uri)
+    use_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from stockml.run_files import PREDICTIONS_FILE
+from stockml.tracking_uri import use_tracking_uri
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
         log.warning("MLflow: the refit of %s differs from its recorded forecasts; "
                     "its model is not logged", run_dir)  # fmt: skip
         return False
-    mlflow.set_tracking_uri(tracking_uri)
+    use_tracking_uri(tracking_uri)
     with mlflow.start_run(run_id=run_id):
         if cfg.tracking.log_plots:
             log_plots(result.predictions, result.search)

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from stockml.pipeline import RESERVED_MODEL_KEYS
 from stockml.tracking.identity import RunIdentity, is_infrastructure, logged_model_name
 from stockml.tracking.requirement_check import without_distribution_scan
-from stockml.tracking_uri import is_tracking_server
+from stockml.tracking_uri import is_tracking_server, use_tracking_uri
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,7 +139,7 @@ def experiment_id(tracking: DictConfig) -> str:
 
     name = str(tracking.experiment_name)
     with sqlite_init_lock(str(tracking.uri)):
-        mlflow.set_tracking_uri(str(tracking.uri))
+        use_tracking_uri(str(tracking.uri))
         experiment = mlflow.get_experiment_by_name(name)
         if experiment is not None:
             return str(experiment.experiment_id)
@@ -171,7 +171,7 @@ def start_run(tracking: DictConfig, identity: RunIdentity) -> Any:
     if identity.experiment_id is None:
         experiment = experiment_id(tracking)
     else:
-        mlflow.set_tracking_uri(str(tracking.uri))
+        use_tracking_uri(str(tracking.uri))
         experiment = identity.experiment_id
     return mlflow.start_run(
         experiment_id=experiment, run_name=identity.name, tags=identity.run_tags()
