@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from stockml.reporting.schema import EvaluationDocument
 from stockml.run_files import EVALUATION_FILE
 from stockml.sweep_files import MULTIRUN_FILE, RESULTS_FILE
+from stockml.tracking.study_plots import objective_names
 
 
 def run_evaluation(client: Any, run_id: str) -> EvaluationDocument | None:
@@ -60,8 +61,4 @@ def sweep_study(sweep_dir: Path) -> tuple[optuna.Study, list[str]] | str:
             return f"study {name!r}: its storage {database} does not exist: no study plots."
         url = url.set(database=str(database))
     study = optuna.load_study(study_name=name, storage=url.render_as_string(hide_password=False))
-    metric = OmegaConf.select(config, "optimized_metric", default="objective")
-    names = [str(m) for m in metric] if OmegaConf.is_list(metric) else [str(metric)]
-    if len(names) != len(study.directions):
-        names = [f"objective_{i}" for i in range(len(study.directions))]
-    return study, names
+    return study, objective_names(config, study)

@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from omegaconf import OmegaConf
 
 from stockml.sweep_files import PLOTS_DIR
 from stockml.tracking.identity import STUDY_ENV, TRIAL_ENV
-from stockml.tracking.study_plots import write_study_plots
+from stockml.tracking.study_plots import objective_names, write_study_plots
 from stockml.tuning.sweep_observer import SweepObserver
 
 
 class TrackingObserver(SweepObserver):
-    def __init__(self, objective_names: list[str]) -> None:
-        self.objective_names = objective_names
+    def __init__(self, config: Any) -> None:
+        self.config = config  # the sweep's run config: its `optimized_metric` names the plots
         self.study_name = ""
 
     def on_sweep_start(self, study: optuna.Study, sweep_dir: Path) -> None:
@@ -35,15 +34,10 @@ class TrackingObserver(SweepObserver):
         ]
 
     def on_sweep_end(self, study: optuna.Study, sweep_dir: Path) -> None:
-        names = self.objective_names
-        if len(names) != len(study.directions):
-            names = [f"objective_{i}" for i in range(len(study.directions))]
-        write_study_plots(study, sweep_dir / PLOTS_DIR, names)
+        write_study_plots(study, sweep_dir / PLOTS_DIR, objective_names(self.config, study))
 
 
 def observer_for(config: Any) -> TrackingObserver:
     """The `hydra.sweeper.observers` factory: one observer per sweep, tracking on or off (the
     plots are files in the sweep directory either way)."""
-    metric = OmegaConf.select(config, "optimized_metric", default="objective")
-    names = list(metric) if OmegaConf.is_list(metric) or isinstance(metric, list) else [metric]
-    return TrackingObserver([str(name) for name in names])
+    return TrackingObserver(config)

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import optuna
+from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from stockml.messages import first_line
@@ -48,6 +49,17 @@ class StudyPlot:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             warnings.simplefilter("ignore", UserWarning)
             return getattr(plots, self.function)(study, **self.kwargs)
+
+
+def objective_names(config: Any, study: optuna.Study) -> list[str]:
+    """The study's objectives named after the run config's `optimized_metric` (one name, or a
+    list for a multi-objective sweep), or `objective_<i>` when the counts differ (a config
+    without the key, or a study made by another sweep)."""
+    metric = OmegaConf.select(config, "optimized_metric", default="objective")
+    names = [str(m) for m in metric] if OmegaConf.is_list(metric) else [str(metric)]
+    if len(names) != len(study.directions):
+        return [f"objective_{i}" for i in range(len(study.directions))]
+    return names
 
 
 def study_plot_plan(study: optuna.Study, names: list[str]) -> list[StudyPlot]:
