@@ -57,11 +57,17 @@ class CustomFeature:
 
     def resolve(self) -> FeatureFunction:
         """The function, imported by path; a path that does not lead back to it is refused."""
-        function = import_function(self.path)
-        if not isinstance(self.function, str) and function is not self.function:
+        given = None if isinstance(self.function, str) else self.function
+        if given is not None and "<" in self.path:  # <lambda>, outer.<locals>.inner
             raise InputError(
-                f"custom feature {self.path}: not importable by that name (a lambda or a "
-                "nested function?); define it at the top level of a module"
+                f"custom feature {self.path}: a lambda or nested function has no import path; "
+                "define it at the top level of a module"
+            )
+        function = import_function(self.path)
+        if given is not None and function is not given:
+            raise InputError(
+                f"custom feature {self.path}: that name imports another object; "
+                "define the function at the top level of its module"
             )
         return function
 
