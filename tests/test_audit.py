@@ -3,6 +3,8 @@ uses it, naming the first date that moved; causal ones (per ticker or cross-sect
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from stockml.features.audit_cli import main as audit_main
 from stockml.messages import InputError
 
 USER_MODULE = Path(__file__).with_name("user_features.py")
+README = Path(__file__).resolve().parents[1] / "README.md"
 N_DAYS = 300
 WARMUP = 20
 SMALL = ["data=synthetic", "data.n_tickers=3", f"data.n_days={N_DAYS}", "features=minimal"]
@@ -39,9 +42,9 @@ def panel() -> pd.DataFrame:
 
 
 def sample_dates(panel: pd.DataFrame) -> pd.DatetimeIndex:
-    """The audit's sample: the panel's last 200 dates past the warm-up (the `minimal`
+    """The audit's sample: the panel's first 200 dates past the warm-up (the `minimal`
     preset's 20 rows: a formula may read preset features, so its warm-up counts)."""
-    return panel_dates(panel).unique()[-(200 + WARMUP) :]
+    return panel_dates(panel).unique()[: 200 + WARMUP]
 
 
 def first_cut(panel: pd.DataFrame) -> pd.Timestamp:
@@ -201,15 +204,32 @@ def test_stockml_audit_imports_the_users_module_from_the_launch_directory(
     assert table_rows(completed.stdout)[0][:3] == ["full_sample_zscore", "0", "no"]
 
 
+def readme_transcripts() -> list[tuple[list[str], list[str]]]:
+    """(arguments, printed lines) of each `$ stockml ...` transcript in the README's text
+    blocks: the audit's refusal and its table, as the README shows them."""
+    text = README.read_text()
+    transcripts = []
+    for block in re.findall(r"```text\n\$ stockml (.*?)```", text, flags=re.DOTALL):
+        command, *lines = block.splitlines()
+        transcripts.append((shlex.split(command), lines))
+    return transcripts
+
+
+def test_the_readme_shows_a_refusal_and_an_audit_table() -> None:
+    commands = [arguments[0] for arguments, _ in readme_transcripts()]
+    assert commands == ["features.custom=[myfeatures.tomorrow_return]", "audit"]
+
+
 @pytest.mark.slow
-def test_a_run_refuses_a_leaking_feature_in_one_line(tmp_path: Path) -> None:
-    shutil.copyfile(USER_MODULE, tmp_path / "my_features.py")
-    completed = run_stockml(
-        tmp_path, *FAST, "features.custom=[my_features.tomorrow_return]", "tracking.enabled=false"
-    )
+@pytest.mark.parametrize(("arguments", "lines"), readme_transcripts())
+def test_the_readme_transcripts_are_what_stockml_prints(
+    tmp_path: Path, arguments: list[str], lines: list[str]
+) -> None:
+    """On the bundled sample, with the README's module (its leaking function included)."""
+    shutil.copyfile(USER_MODULE, tmp_path / "myfeatures.py")
+    completed = run_stockml(tmp_path, *arguments, "tracking.enabled=false")
     assert completed.returncode == 1
-    (line,) = completed.stderr.splitlines()
-    assert line.startswith("stockml: error: feature 'tomorrow_return' reads the future: its value")
+    assert (completed.stdout + completed.stderr).splitlines() == lines
 
 
 @pytest.mark.slow

@@ -4,9 +4,9 @@ The check is the one stockml's own feature tests make (`with_future_bars`): comp
 features on a slice of the panel, then on the same slice with absurd future bars appended
 (prices x1000 jumping around, volume over twelve orders of magnitude); every row of the slice
 must come out the same, NaN for NaN. It runs at several cut points of a small sample (a few
-tickers, a few hundred dates past the warm-up), so a feature that reads one bar ahead, peeks at
-the whole history (a full-sample mean) or lets one ticker's late bars reach another's early
-rows is caught in well under a second, before any model sees it.
+tickers, the panel's first few hundred dates past the warm-up), so a feature that reads one
+bar ahead, peeks at the whole history (a full-sample mean) or lets one ticker's late bars
+reach another's early rows is caught in well under a second, before any model sees it.
 
 Only user-added features are audited by a run (the preset families are proven by the test
 suite).
@@ -75,15 +75,16 @@ def with_future_bars(panel: pd.DataFrame, n_bars: int = FUTURE_BARS, seed: int =
 
 
 def audit_sample(panel: pd.DataFrame, warmup: int) -> pd.DataFrame:
-    """The first `SAMPLE_TICKERS` tickers over the panel's last ``warmup`` + `SAMPLE_DATES`
-    dates: recent data, long enough that the features are defined somewhere."""
+    """The first `SAMPLE_TICKERS` tickers over the panel's first ``warmup`` + `SAMPLE_DATES`
+    dates: the oldest data, as far as the panel allows from the holdout (its most recent
+    slice), so a verdict that stops a run or a sweep trial is not drawn from holdout bars."""
     dates = panel_dates(panel)
-    window = dates.unique().sort_values()[-(warmup + SAMPLE_DATES) :]
-    recent = panel[dates.isin(window)]
-    if not isinstance(recent.index, pd.MultiIndex):
-        return recent
-    tickers = recent.index.get_level_values(TICKER_LEVEL).unique()[:SAMPLE_TICKERS]
-    return recent[recent.index.get_level_values(TICKER_LEVEL).isin(tickers)]
+    window = dates.unique().sort_values()[: warmup + SAMPLE_DATES]
+    early = panel[dates.isin(window)]
+    if not isinstance(early.index, pd.MultiIndex):
+        return early
+    tickers = early.index.get_level_values(TICKER_LEVEL).unique()[:SAMPLE_TICKERS]
+    return early[early.index.get_level_values(TICKER_LEVEL).isin(tickers)]
 
 
 def audit_features(
