@@ -27,6 +27,7 @@ from stockml.features.audit import (
     with_future_bars,
 )
 from stockml.features.audit_cli import main as audit_main
+from stockml.lifecycle.rolling import rolling_retrain
 from stockml.messages import InputError
 
 USER_MODULE = Path(__file__).with_name("user_features.py")
@@ -130,6 +131,14 @@ def test_the_modelling_data_of_every_run_is_audited() -> None:
         build_modelling_data(compose_config([*SMALL, leaking]))
     data = build_modelling_data(compose_config([*SMALL, leaking, "features.audit=false"]))
     assert data.feature_names[-1] == "tomorrow_return"
+
+
+def test_the_rolling_walk_forward_is_audited() -> None:
+    """`rolling_retrain` builds its features apart from `build_modelling_data`: fitting the
+    builder audits them too."""
+    cfg = compose_config([*SMALL, "features.custom=[user_features.tomorrow_return]"])
+    with pytest.raises(InputError, match="feature 'tomorrow_return' reads the future"):
+        rolling_retrain(cfg, step=40)
 
 
 def test_future_bars_leave_the_panel_rows_unchanged(panel: pd.DataFrame) -> None:
@@ -256,3 +265,25 @@ def test_a_run_without_the_audit_is_tagged_and_finds_its_module_after_chdir(
     assert run.data.tags["feature_audit"] == "skipped"
     assert run.data.params["features.audit"] == "False"
     assert "my_features.tomorrow_return" in run.data.params["features.custom"]
+
+
+@pytest.mark.slow
+def test_a_rolling_run_with_a_custom_feature_is_tagged_passed(tmp_path: Path) -> None:
+    shutil.copyfile(USER_MODULE, tmp_path / "my_features.py")
+    completed = run_stockml(
+        tmp_path,
+        "experiment=rolling_retrain",
+        "rolling.step=60",
+        "rolling.start=2011-06-01",
+        "data.tickers=[AAPL,MSFT]",
+        "data.start=2009-01-01",
+        "data.end=2012-06-30",
+        "features=minimal",
+        "features.custom=[my_features.overnight_gap]",
+        "store.enabled=false",
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/outputs/mlflow.db")
+    experiment = client.get_experiment_by_name("rolling_retrain")  # the preset's experiment
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.tags["feature_audit"] == "passed"
