@@ -39,8 +39,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     merged over the preset option by option, so ``{"trend": {"windows": [10]}}`` changes only the
     trend windows. A family mapped to ``None`` is dropped from the preset. With neither argument
     the ``technical`` preset is used. ``expressions`` maps extra column names to formulas
-    (`stockml.features.formulas`), appended after the preset's columns. Configuration is validated by `fit`, `transform`,
-    `get_feature_names_out` and `warmup_rows`, never in ``__init__`` (scikit-learn's contract).
+    (`stockml.features.formulas`), appended after the preset's columns. Configuration is
+    validated by `fit`, `transform`, `get_feature_names_out` and `warmup_rows`, never in
+    ``__init__`` (scikit-learn's contract).
 
     The builder is stateless: every value at row t uses bars up to t of the same ticker only
     (or, for a formula's cross-sectional operator, of the same date), so fitting learns nothing

@@ -49,7 +49,9 @@ def compile_formulas(
     formulas = []
     for name, text in expressions.items():
         if not isinstance(name, str) or not name:
-            raise InputError(f"expressions: a formula name must be a non-empty string, got {name!r}")
+            raise InputError(
+                f"expressions: a formula name must be a non-empty string, got {name!r}"
+            )
         if name in warmups:
             raise InputError(
                 f"formula {name!r}: the name is already a "

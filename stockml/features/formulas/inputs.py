@@ -55,9 +55,9 @@ class FormulaInputs:
         """A price column or a preset feature's values (computed once, on the whole panel)."""
         if name in PRICE_COLUMNS:
             return getattr(self.arrays, name)
-        return self.arrays.cached(("formula_input", name), lambda: self.features[name].compute(
-            self.arrays
-        ))
+        return self.arrays.cached(
+            ("formula_input", name), lambda: self.features[name].compute(self.arrays)
+        )
 
     def remember(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """``compute()``, memoised when ``key`` is a shared subexpression."""

@@ -83,7 +83,9 @@ class _Parser:
                 return Constant(-operand.value)
             return Negate(operand)
         if isinstance(node, ast.BinOp) and type(node.op) in _SYMBOLS:
-            return Arithmetic(_SYMBOLS[type(node.op)], self._node(node.left), self._node(node.right))
+            return Arithmetic(
+                _SYMBOLS[type(node.op)], self._node(node.left), self._node(node.right)
+            )
         if isinstance(node, ast.Call):
             return self._call(node)
         culprit = node.op if isinstance(node, ast.BinOp | ast.UnaryOp) else node
@@ -108,7 +110,8 @@ class _Parser:
                 node, f"{node.id!r} is an operator; call it as {OPERATORS[node.id].signature}"
             )
         raise self._error(
-            node, f"unknown name {node.id!r}{_suggestion(node.id, self.inputs)}; valid names: "
+            node,
+            f"unknown name {node.id!r}{_suggestion(node.id, self.inputs)}; valid names: "
             + ", ".join(self.inputs),
         )
 
@@ -119,7 +122,8 @@ class _Parser:
         operator = OPERATORS.get(name)
         if operator is None:
             raise self._error(
-                node.func, f"unknown operator {name!r}{_suggestion(name, OPERATORS)}; valid "
+                node.func,
+                f"unknown operator {name!r}{_suggestion(name, OPERATORS)}; valid "
                 "operators: " + ", ".join(OPERATORS),
             )
         if node.keywords:
@@ -154,9 +158,9 @@ def _integer_literal(node: ast.expr) -> int | None:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         sign = -1 if isinstance(node.op, ast.USub) else 1
         node = node.operand
-    if isinstance(node, ast.Constant) and isinstance(node.value, Integral):
-        if not isinstance(node.value, bool):
-            return sign * int(node.value)
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return sign * int(value)
     return None
 
 
