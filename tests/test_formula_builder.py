@@ -12,13 +12,13 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from sklearn.base import clone
+from stockml_runs import run_stockml
 
 from stockml.config import compose_config
 from stockml.data import synthetic_panel
 from stockml.features import FeatureBuilder
 from stockml.lifecycle.metadata import ModelMetadata, metadata_for
 from stockml.messages import InputError
-from tests.stockml_runs import run_stockml
 
 EXPRESSIONS = {
     "mom_rank": "cs_rank(close / delay(close, 20) - 1)",

@@ -16,6 +16,8 @@ from scipy.stats import rankdata
 
 from stockml.data import synthetic_panel
 from stockml.features import FeatureBuilder
+from stockml.features.formulas import inputs
+from stockml.features.panel import PanelArrays
 
 Reference = Callable[[pd.DataFrame], pd.Series]
 
@@ -187,3 +189,31 @@ def test_the_first_row_past_the_warmup_has_a_value(text: str) -> None:
     values = builder.transform(panel)["f"]
     position = panel.groupby(level="ticker").cumcount()
     assert np.isfinite(values[position == builder.feature_warmups()["f"]]).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [case for case in CASES if case[0].startswith("cs_")],
+    ids=[text for text, _ in CASES if text.startswith("cs_")],
+)
+def test_cross_sections_grouped_by_date_code_match_the_reference(
+    text: str, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path for panels too sparse for a (date, ticker) matrix gives the same values."""
+    monkeypatch.setattr(inputs, "DENSE_GRID_CELLS_PER_ROW", 0)
+    test_formula_matches_the_pandas_reference(text, reference)
+
+
+def test_tickers_listed_over_different_years_are_too_sparse_for_a_date_grid() -> None:
+    panel = pd.concat(
+        synthetic_panel(1, 100, seed=seed, start=f"{2000 + seed}-01-03").rename(
+            index={"SYN0000": f"T{seed}"}
+        )
+        for seed in range(5)
+    )
+    builder = FeatureBuilder(families={}, expressions={"r": "cs_rank(close)"})
+    data = inputs.FormulaInputs.from_panel(panel, PanelArrays.from_panel(panel), {})
+    assert data.date_grid(panel.close.to_numpy()) is None
+    assert (builder.transform(panel)["r"] == 1.0).all()  # each date has one ticker
+    dense = inputs.FormulaInputs.from_panel(PANEL, PanelArrays.from_panel(PANEL), {})
+    assert dense.date_grid(PANEL.close.to_numpy()).shape == (160, 4)

@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stockml.data.schema import PRICE_COLUMNS, panel_dates
+from stockml.data.schema import DATE_LEVEL, PRICE_COLUMNS, panel_dates
 from stockml.features.panel import PanelArrays
 
 if TYPE_CHECKING:
     from stockml.features.spec import Feature
+
+# A (date, ticker) matrix is used for cross-sections while it has at most this many cells per
+# row of the panel: ranking its rows is several times faster than a group-by on date codes.
+DENSE_GRID_CELLS_PER_ROW = 4
 
 
 class FormulaInputs:
@@ -48,8 +52,29 @@ class FormulaInputs:
         features: Mapping[str, Feature],
         shared: frozenset[Hashable] = frozenset(),
     ) -> FormulaInputs:
-        codes, _ = pd.factorize(panel_dates(panel))
+        index = panel.index
+        if isinstance(index, pd.MultiIndex) and DATE_LEVEL in index.names:
+            dates = index.codes[index.names.index(DATE_LEVEL)]  # no hashing of timestamps
+        else:
+            dates = panel_dates(panel)
+        codes, _ = pd.factorize(dates)
         return cls(arrays, codes, features, shared)
+
+    def date_grid(self, values: np.ndarray) -> np.ndarray | None:
+        """``values`` as a (date, ticker) matrix, NaN where a ticker has no bar, or None when
+        that matrix would be mostly holes (tickers listed over different years): a caller
+        then groups the rows by date code instead, slower but in memory proportional to rows.
+        """
+        n_dates, n_tickers = int(self.date_codes.max()) + 1, len(self.arrays.lengths)
+        if n_dates * n_tickers > DENSE_GRID_CELLS_PER_ROW * self.arrays.n_rows:
+            return None
+        grid = np.full((n_dates, n_tickers), np.nan)
+        grid[self.date_codes, self.arrays.codes] = values
+        return grid
+
+    def from_date_grid(self, grid: np.ndarray) -> np.ndarray:
+        """Inverse of `date_grid`: back to the panel's row order."""
+        return grid[self.date_codes, self.arrays.codes]
 
     def column(self, name: str) -> np.ndarray:
         """A price column or a preset feature's values (computed once, on the whole panel)."""

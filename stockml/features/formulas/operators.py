@@ -126,27 +126,33 @@ def _ema(data: FormulaInputs, x: Operand, window: int) -> np.ndarray:
     return kernels.ratio(arrays.from_padded(weighted), arrays.from_padded(weights))
 
 
-def _by_date(data: FormulaInputs, x: Operand) -> pd.core.groupby.SeriesGroupBy:
-    values = data.masked(x.values, x.warmup)
+def _by_date(data: FormulaInputs, values: np.ndarray) -> pd.core.groupby.SeriesGroupBy:
     return pd.Series(values, copy=False).groupby(data.date_codes, sort=False)
 
 
 def _cs_rank(data: FormulaInputs, x: Operand) -> np.ndarray:
     """Percentile rank within the date, in (0, 1]: ties share their average rank, NaN rows
-    are left out (pandas ``rank(method="average", pct=True)``)."""
-    return _by_date(data, x).rank(method="average", pct=True).to_numpy()
+    are left out (pandas ``rank(method="average", pct=True)``, on the rows of the (date,
+    ticker) matrix when the panel is dense enough for one)."""
+    values = data.masked(x.values, x.warmup)
+    grid = data.date_grid(values)
+    if grid is None:
+        return _by_date(data, values).rank(method="average", pct=True).to_numpy()
+    ranks = pd.DataFrame(grid, copy=False).rank(axis=1, method="average", pct=True)
+    return data.from_date_grid(ranks.to_numpy())
 
 
 def _cs_demean(data: FormulaInputs, x: Operand) -> np.ndarray:
-    grouped = _by_date(data, x)
-    return grouped.obj.to_numpy() - grouped.transform("mean").to_numpy()
+    values = data.masked(x.values, x.warmup)
+    return values - _by_date(data, values).transform("mean").to_numpy()
 
 
 def _cs_zscore(data: FormulaInputs, x: Operand) -> np.ndarray:
     """(x - mean) / std within the date, population std (ddof=0): the z-scores describe the
     cross-section itself; a date whose values are all equal gives NaN."""
-    grouped = _by_date(data, x)
-    demeaned = grouped.obj.to_numpy() - grouped.transform("mean").to_numpy()
+    values = data.masked(x.values, x.warmup)
+    grouped = _by_date(data, values)
+    demeaned = values - grouped.transform("mean").to_numpy()
     return kernels.ratio(demeaned, grouped.transform("std", ddof=0).to_numpy())
 
 
