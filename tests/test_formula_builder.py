@@ -115,3 +115,14 @@ def test_a_real_run_trains_on_the_formula_column(tmp_path: Path) -> None:
     (features_file,) = tmp_path.glob("outputs/runs/*/*/features.json")
     names = json.loads(features_file.read_text())
     assert names[-1] == "mom_rank"
+
+
+def test_a_wrong_formula_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    result = run_stockml(tmp_path, "debug=fast", "+features.expressions.bad='delay(clsoe, 5)'")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "stockml: error: formula 'bad' = 'delay(clsoe, 5)', column 7: unknown name 'clsoe' "
+        "(did you mean 'close'?); valid names: open, high, low, close, volume, ret_lag_1, "
+        "ret_lag_2, ret_lag_5, roc_20, vol_std_20, vol_park_20, vol_gk_20, sma_gap_20, "
+        "ema_gap_20, rsi_14"
+    )
