@@ -64,7 +64,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def fit(self, panel: pd.DataFrame, y: Any = None) -> FeatureBuilder:
         """Validate the configuration; nothing is learned from ``panel``."""
-        self._formulas(self._features())
+        self._columns()
         self._output_dtype()
         return self
 
@@ -104,8 +104,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return values
 
     def feature_names(self) -> list[str]:
-        features = self._features()
-        return [column.name for column in [*features, *self._formulas(features)]]
+        return [column.name for column in self._columns()]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names(), dtype=object)
@@ -118,9 +117,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def feature_warmups(self) -> dict[str, int]:
         """Feature name -> number of leading NaN rows per ticker, for finer history checks."""
-        features = self._features()
-        columns = [*features, *self._formulas(features)]
-        return {column.name: column.warmup for column in columns}
+        return {column.name: column.warmup for column in self._columns()}
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
@@ -148,6 +145,11 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def _formulas(self, features: list[Feature]) -> list[Formula]:
         return compile_formulas(_plain(self.expressions), features)
+
+    def _columns(self) -> list[Feature | Formula]:
+        """Every output column in order: the preset's features, then the formulas."""
+        features = self._features()
+        return [*features, *self._formulas(features)]
 
 
 class _Placement:
