@@ -37,13 +37,13 @@ class Operand(NamedTuple):
 class Operator:
     """One callable of the formula language.
 
-    ``arguments`` counts the series arguments; ``window`` says whether a trailing integer
-    window follows them (it must be a literal >= ``min_window``). ``added_warmup(n)`` is what
-    the operator adds to the largest warm-up of its arguments.
+    ``parameters`` names the series arguments; ``window`` says whether a trailing integer
+    window ``n`` follows them (it must be a literal >= ``min_window``). ``added_warmup(n)`` is
+    what the operator adds to the largest warm-up of its arguments.
     """
 
     name: str
-    arguments: int
+    parameters: tuple[str, ...]
     compute: Callable[..., np.ndarray]
     summary: str
     window: bool = False
@@ -51,9 +51,12 @@ class Operator:
     added_warmup: Callable[[int], int] = lambda window: 0
 
     @property
+    def arguments(self) -> int:
+        return len(self.parameters)
+
+    @property
     def signature(self) -> str:
-        names = ["x", "y", "z"][: self.arguments] if self.name != "clip" else ["x", "lo", "hi"]
-        return f"{self.name}({', '.join(names + (['n'] if self.window else []))})"
+        return f"{self.name}({', '.join(self.parameters + (('n',) if self.window else ()))})"
 
     def warmup(self, operand_warmups: Sequence[int], window: int | None) -> int:
         return max(operand_warmups, default=0) + self.added_warmup(window or 0)
@@ -169,24 +172,24 @@ def _time_series(
     compute: Callable[..., np.ndarray],
     summary: str,
     *,
-    arguments: int = 1,
+    parameters: tuple[str, ...] = ("x",),
     min_window: int = 1,
     added_warmup: Callable[[int], int] = _window_minus_one,
 ) -> Operator:
     """A per-ticker operator with a trailing window; by default a window of n rows needs
     n - 1 rows before the first full one."""
-    return Operator(name, arguments, compute, summary, True, min_window, added_warmup)
+    return Operator(name, parameters, compute, summary, True, min_window, added_warmup)
 
 
 OPERATORS: MappingProxyType[str, Operator] = MappingProxyType(
     {
         op.name: op
         for op in (
-            Operator("log", 1, _log, "natural log; NaN for values <= 0"),
-            Operator("abs", 1, _abs, "absolute value"),
-            Operator("sign", 1, _sign, "-1, 0 or 1"),
-            Operator("sqrt", 1, _sqrt, "square root; NaN for negative values"),
-            Operator("clip", 3, _clip, "x limited to [lo, hi]"),
+            Operator("log", ("x",), _log, "natural log; NaN for values <= 0"),
+            Operator("abs", ("x",), _abs, "absolute value"),
+            Operator("sign", ("x",), _sign, "-1, 0 or 1"),
+            Operator("sqrt", ("x",), _sqrt, "square root; NaN for negative values"),
+            Operator("clip", ("x", "lo", "hi"), _clip, "x limited to [lo, hi]"),
             _time_series("delay", _delay, "x n bars earlier", added_warmup=_whole_window),
             _time_series("delta", _delta, "x - delay(x, n)", added_warmup=_whole_window),
             _time_series("ts_mean", _rolling(kernels.rolling_mean), "mean of the last n bars"),
@@ -209,13 +212,15 @@ OPERATORS: MappingProxyType[str, Operator] = MappingProxyType(
                 "ts_corr",
                 _ts_corr,
                 "Pearson correlation of x and y over the last n bars",
-                arguments=2,
+                parameters=("x", "y"),
                 min_window=2,
             ),
             _time_series("ema", _ema, "exponential average, span n (pandas ewm(span=n))"),
-            Operator("cs_rank", 1, _cs_rank, "percentile rank among the date's tickers, (0, 1]"),
-            Operator("cs_zscore", 1, _cs_zscore, "(x - date mean) / date std (ddof=0)"),
-            Operator("cs_demean", 1, _cs_demean, "x - date mean"),
+            Operator(
+                "cs_rank", ("x",), _cs_rank, "percentile rank among the date's tickers, (0, 1]"
+            ),
+            Operator("cs_zscore", ("x",), _cs_zscore, "(x - date mean) / date std (ddof=0)"),
+            Operator("cs_demean", ("x",), _cs_demean, "x - date mean"),
         )
     }
 )
