@@ -17,6 +17,7 @@ from stockml_runs import run_stockml
 from stockml.config import compose_config
 from stockml.data import synthetic_panel
 from stockml.features import FeatureBuilder
+from stockml.features.formulas import compile_formulas, shared_subexpressions
 from stockml.lifecycle.metadata import ModelMetadata, metadata_for
 from stockml.messages import InputError
 
@@ -126,3 +127,21 @@ def test_a_wrong_formula_stops_the_command_with_one_line(tmp_path: Path) -> None
         "ret_lag_2, ret_lag_5, roc_20, vol_std_20, vol_park_20, vol_gk_20, sma_gap_20, "
         "ema_gap_20, rsi_14"
     )
+
+
+def test_shared_subexpressions_give_the_values_of_each_formula_alone(panel: pd.DataFrame) -> None:
+    shared = {
+        "rsv": "(close - ts_min(low, 5)) / (ts_max(high, 5) - ts_min(low, 5))",
+        "low_gap": "close / ts_min(low, 5) - 1",
+        "rank_ret": "cs_rank(close / delay(close, 1))",
+        "neg_ret": "-(close / delay(close, 1)) + ema(close / delay(close, 1), 3)",
+    }
+    assert shared_subexpressions(compile_formulas(shared, [])) == {
+        "ts_min(low, 5)",
+        "delay(close, 1)",
+        "(close / delay(close, 1))",
+    }
+    together = FeatureBuilder(families={}, expressions=shared).transform(panel)
+    for name, text in shared.items():
+        alone = FeatureBuilder(families={}, expressions={name: text}).transform(panel)
+        pd.testing.assert_series_equal(together[name], alone[name])
