@@ -70,6 +70,7 @@ def metadata_for(builder: FeatureBuilder, X_dev: Any, target: TargetSpec) -> Mod
             "preset": builder.preset,
             "families": builder.families,
             "dtype": builder.dtype,  # models logged before it was recorded: float64, the default
+            "expressions": builder.expressions,
         },
         feature_names=[str(name) for name in X_dev.columns],
         warmup_rows=int(builder.warmup_rows),
