@@ -20,6 +20,7 @@ from stockml.features import FeatureBuilder
 from stockml.features.formulas import compile_formulas, shared_subexpressions
 from stockml.lifecycle.metadata import ModelMetadata, metadata_for
 from stockml.messages import InputError
+from stockml.target import TargetSpec
 
 EXPRESSIONS = {
     "mom_rank": "cs_rank(close / delay(close, 20) - 1)",
@@ -90,7 +91,7 @@ def test_sklearn_params_clone_pickle_and_omegaconf(panel: pd.DataFrame) -> None:
 def test_a_logged_model_rebuilds_its_formula_columns(panel: pd.DataFrame) -> None:
     builder = FeatureBuilder(preset="minimal", dtype="float32", expressions=EXPRESSIONS)
     X = builder.transform(panel).dropna()
-    recorded = ModelMetadata(**metadata_for(builder, X, horizon=1).to_dict())
+    recorded = ModelMetadata(**metadata_for(builder, X, TargetSpec()).to_dict())
     assert recorded.builder().feature_names() == builder.feature_names()
     assert recorded.warmup_rows == 42
 
