@@ -185,10 +185,6 @@ def test_audit_command_reports_a_bad_feature_in_one_line(
     assert line.startswith("stockml-audit: error: custom feature no_such_module.feature: ")
 
 
-@pytest.mark.skipif(
-    "expressions" not in FeatureBuilder().get_params(),
-    reason="formula features (features.expressions) are not on this branch yet",
-)
 def test_every_formula_column_is_audited(panel: pd.DataFrame) -> None:
     """Formulas cannot read ahead (negative lags are refused when parsed), so what matters is
     that each formula column is among those the audit checks."""
@@ -198,6 +194,18 @@ def test_every_formula_column_is_audited(panel: pd.DataFrame) -> None:
     assert [(result.feature, result.causal) for result in results] == [
         ("mom_rank", True),
         ("gap", True),
+    ]
+
+
+def test_the_audit_table_lists_formula_columns_beside_custom_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    formula = "+features.expressions.mom_rank='cs_rank(close / delay(close, 20) - 1)'"
+    custom = "features.custom=[user_features.overnight_gap]"
+    assert audit_main([*SMALL, formula, custom]) == 0
+    assert table_rows(capsys.readouterr().out) == [
+        ["mom_rank", "20", "yes", "-"],  # delay(close, 20): 20 rows undefined
+        ["overnight_gap", "1", "yes", "-"],
     ]
 
 

@@ -19,7 +19,7 @@ from stockml.data import synthetic_panel
 from stockml.features import CustomFeature, FeatureBuilder
 from stockml.lifecycle.metadata import ModelMetadata, metadata_for
 from stockml.messages import InputError
-from stockml.target import forward_log_return, make_dataset
+from stockml.target import TargetSpec, forward_log_return, make_dataset
 
 PRESET = "minimal"
 
@@ -148,7 +148,7 @@ def test_a_pipeline_with_a_custom_feature_pickles_and_its_recipe_rebuilds_it(
     restored = pickle.loads(pickle.dumps(pipeline))
     np.testing.assert_array_equal(restored.predict(panel), pipeline.predict(panel))
     X, _ = make_dataset(builder.transform(panel), forward_log_return(panel, 5))
-    recorded = metadata_for(builder, X, 5).to_dict()
+    recorded = metadata_for(builder, X, TargetSpec(5)).to_dict()
     assert recorded["feature_builder"]["custom"] == [
         {"function": "user_features.overnight_gap", "warmup": None}
     ]

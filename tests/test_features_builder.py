@@ -110,6 +110,7 @@ def test_sklearn_params_clone_and_pickle(panel: pd.DataFrame) -> None:
         "families": families,
         "preset": "minimal",
         "dtype": "float64",
+        "expressions": None,
         "custom": None,
         "audit": True,
     }

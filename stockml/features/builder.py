@@ -11,6 +11,12 @@ from numpy.lib.stride_tricks import as_strided
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from stockml.features.custom import CustomFeature, custom_features, resolve_all
+from stockml.features.formulas import (
+    Formula,
+    FormulaInputs,
+    compile_formulas,
+    shared_subexpressions,
+)
 from stockml.features.panel import PanelArrays
 from stockml.features.presets import PRESETS
 from stockml.features.registry import FAMILIES, get_family
@@ -33,12 +39,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     ``preset`` names a feature set in `PRESETS`; ``families`` maps family name -> options and is
     merged over the preset option by option, so ``{"trend": {"windows": [10]}}`` changes only the
     trend windows. A family mapped to ``None`` is dropped from the preset. With neither argument
-    the ``technical`` preset is used. Configuration is validated by `fit`, `transform`,
-    `get_feature_names_out` and `warmup_rows`, never in ``__init__`` (scikit-learn's contract).
+    the ``technical`` preset is used. ``expressions`` maps extra column names to formulas
+    (`stockml.features.formulas`), appended after the preset's columns. Configuration is
+    validated by `fit`, `transform`, `get_feature_names_out` and `warmup_rows`, never in
+    ``__init__`` (scikit-learn's contract).
 
-    The builder is stateless: every value at row t uses bars up to t of the same ticker only,
-    so fitting learns nothing and the transform of a training fold equals that rows' transform
-    of the whole panel. The first `warmup_rows` rows of each ticker may hold NaN (windows not yet
+    The builder is stateless: every value at row t uses bars up to t of the same ticker only
+    (or, for a formula's cross-sectional operator, of the same date), so fitting learns nothing
+    and the transform of a training fold (whole dates) equals that rows' transform of the whole
+    panel. The first `warmup_rows` rows of each ticker may hold NaN (windows not yet
     full); callers drop them after attaching labels.
 
     ``custom`` adds the user's own Python features (`stockml.features.custom`): functions of the
@@ -55,12 +64,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         families: Mapping[str, Mapping | None] | None = None,
         preset: str | None = None,
         dtype: str = DEFAULT_DTYPE,
+        expressions: Mapping[str, str] | None = None,
         custom: Sequence[Any] | None = None,
         audit: bool = True,
     ) -> None:
         self.families = families
         self.preset = preset
         self.dtype = dtype
+        self.expressions = expressions
         self.custom = custom
         self.audit = audit
 
@@ -69,7 +80,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         refuse a user-added feature that reads ahead; nothing else is learned from ``panel``."""
         from stockml.features.audit import audit_sample, require_causal
 
-        self._features()
+        self._columns()
         self._output_dtype()
         if self._custom():
             self.user_features(audit_sample(panel, self.warmup_rows))
@@ -90,29 +101,40 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         Values are computed in float64 on blocks of whole tickers (a block's intermediates
         stay in the CPU cache) and rounded once, when written into the result; every value
         still depends only on its own ticker's bars up to its row, so blocks change nothing.
-
-        Custom features run once on the whole panel (they may be cross-sectional); their
-        warm-up rows are masked like the preset's.
+        Formulas come next, each computed once on the whole panel: a cross-sectional operator
+        needs every ticker of a date. Custom features come last, also run once on the whole
+        panel; their warm-up rows are masked like the preset's.
         """
         features = self._features()
+        formulas = self._formulas(features)
         dtype = self._output_dtype()
         rows = np.asarray(rows, dtype=np.intp)
         arrays = PanelArrays.from_panel(panel)
-        columns = self._custom_columns(panel, arrays, rows, [f.name for f in features])
-        values = np.empty((len(features) + len(columns), len(rows)), dtype=dtype)
-        for block, placement in _ticker_blocks(arrays, rows):
-            for output, feature in zip(values[: len(features)], features, strict=True):
-                placement.put(output, feature.compute(block), feature.warmup)
-        for output, column in zip(values[len(features) :], columns.values(), strict=True):
+        taken = [column.name for column in [*features, *formulas]]
+        columns = self._custom_columns(panel, arrays, rows, taken)
+        values = np.empty((len(taken) + len(columns), len(rows)), dtype=dtype)
+        if features:
+            for block, placement in _ticker_blocks(arrays, rows):
+                for output, feature in zip(values[: len(features)], features, strict=True):
+                    placement.put(output, feature.compute(block), feature.warmup)
+        if formulas:
+            data = FormulaInputs.from_panel(
+                panel, arrays, {f.name: f for f in features}, shared_subexpressions(formulas)
+            )
+            placement = _Placement(arrays, np.arange(len(rows)), rows)
+            for output, formula in zip(values[len(features) : len(taken)], formulas, strict=True):
+                placement.put(output, formula.evaluate(data), formula.warmup)
+        for output, column in zip(values[len(taken) :], columns.values(), strict=True):
             output[...] = column
         return values
 
     def feature_names(self) -> list[str]:
-        return [feature.name for feature in self._features()] + self._custom_names()
+        return [column.name for column in self._columns()] + self._custom_names()
 
     def user_feature_names(self) -> list[str]:
         """The columns the user added (formula and custom features): what the audit checks."""
-        return list(getattr(self, "expressions", None) or {}) + self._custom_names()
+        formulas = self._formulas(self._features())
+        return [formula.name for formula in formulas] + self._custom_names()
 
     def user_features(self, panel: pd.DataFrame) -> pd.DataFrame:
         """The user-added columns alone, on ``panel``'s index: what the audit recomputes.
@@ -120,11 +142,11 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         Custom features need nothing else, so the preset is not computed for them; formula
         columns may read preset features, so with formulas the whole transform runs.
         """
-        if getattr(self, "expressions", None):
+        if self.expressions:
             return self.transform(panel)[self.user_feature_names()]
         rows = np.arange(len(panel))
-        preset = [feature.name for feature in self._features()]
-        columns = self._custom_columns(panel, PanelArrays.from_panel(panel), rows, preset)
+        taken = [column.name for column in self._columns()]
+        columns = self._custom_columns(panel, PanelArrays.from_panel(panel), rows, taken)
         dtype = self._output_dtype()
         return pd.DataFrame(
             {name: column.astype(dtype) for name, column in columns.items()}, index=panel.index
@@ -137,13 +159,13 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def warmup_rows(self) -> int:
         """Leading rows per ticker that can be NaN: how much history precedes the first
         complete feature row."""
-        warmups = [feature.warmup for feature in self._features()]
+        warmups = [column.warmup for column in self._columns()]
         return max(warmups + [feature.warmup for feature in resolve_all(self._custom())])
 
     def feature_warmups(self) -> dict[str, int]:
         """Feature name -> number of leading NaN rows per ticker, for finer history checks
         (a custom feature's declared warm-up for each of its columns)."""
-        warmups = {feature.name: feature.warmup for feature in self._features()}
+        warmups = {column.name: column.warmup for column in self._columns()}
         return warmups | (self._fitted_custom_columns() if self._custom() else {})
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -211,11 +233,19 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             if name in options
             for feature in FAMILIES[name].features(options[name])
         ]
-        if not features:
+        if not features and not self.expressions and not self.custom:
             raise InputError(
                 f"FeatureBuilder(preset={self.preset!r}, families=...) selects no features"
             )
         return features
+
+    def _formulas(self, features: list[Feature]) -> list[Formula]:
+        return compile_formulas(_plain(self.expressions), features)
+
+    def _columns(self) -> list[Feature | Formula]:
+        """Every output column in order: the preset's features, then the formulas."""
+        features = self._features()
+        return [*features, *self._formulas(features)]
 
 
 class _Placement:
