@@ -151,6 +151,15 @@ def test_future_bars_leave_the_panel_rows_unchanged(panel: pd.DataFrame) -> None
     assert (later["close"].to_numpy() > 100 * panel["close"].max()).mean() > 0.5  # absurd
 
 
+def test_a_single_ticker_frame_without_a_ticker_level_is_audited_too() -> None:
+    """The builder reads a date-indexed frame as one ticker; so does the audit."""
+    single = synthetic_panel(1, N_DAYS, seed=3).droplevel("ticker")
+    causal = FeatureBuilder(preset="minimal", custom=["user_features.range_of_day"])
+    leaking = FeatureBuilder(preset="minimal", custom=["user_features.next_close"])
+    assert audit_features(causal, single)[0].causal
+    assert audit_features(leaking, single)[0].moved == first_cut(single)
+
+
 def test_audit_tags() -> None:
     assert audit_tags({"audit": False, "custom": []}) == {"feature_audit": "skipped"}
     assert audit_tags({"audit": True, "custom": ["m.f"]}) == {"feature_audit": "passed"}

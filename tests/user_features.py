@@ -51,6 +51,16 @@ def ungrouped_return(panel: pd.DataFrame) -> pd.Series:
     return panel["close"].pct_change().rename("ungrouped_return")
 
 
+def range_of_day(panel: pd.DataFrame) -> pd.Series:
+    """Causal, and needs no ticker level (a single ticker's date-indexed frame)."""
+    return ((panel["high"] - panel["low"]) / panel["close"]).rename("range_of_day")
+
+
+def next_close(panel: pd.DataFrame) -> pd.Series:
+    """Leaks, on a single ticker's date-indexed frame."""
+    return panel["close"].shift(-1).rename("next_close")
+
+
 def wrong_index(panel: pd.DataFrame) -> pd.Series:
     return overnight_gap(panel).iloc[1:]
 

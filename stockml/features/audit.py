@@ -54,7 +54,11 @@ def with_future_bars(panel: pd.DataFrame, n_bars: int = FUTURE_BARS, seed: int =
     """``panel`` plus ``n_bars`` absurd bars per ticker after its last one: prices x1000
     jumping around, volume spanning twelve orders of magnitude. Built in one piece (one concat,
     one reorder) rather than per ticker: the audit calls it at every cut."""
-    codes, tickers = pd.factorize(panel.index.get_level_values(TICKER_LEVEL))
+    multi = isinstance(panel.index, pd.MultiIndex)  # else one ticker, as the builder reads it
+    if multi:
+        codes, tickers = pd.factorize(panel.index.get_level_values(TICKER_LEVEL))
+    else:
+        codes = np.zeros(len(panel), dtype=np.intp)
     last = np.flatnonzero(np.diff(codes, append=-1))  # each ticker's last row (rows grouped)
     dates = panel_dates(panel)
     rng = np.random.default_rng(seed)
@@ -63,10 +67,11 @@ def with_future_bars(panel: pd.DataFrame, n_bars: int = FUTURE_BARS, seed: int =
     open_ = close * np.exp(rng.normal(0, 0.5, shape))
     spread = np.exp(np.abs(rng.normal(0, 0.5, (2, *shape))))
     future_dates = [pd.bdate_range(dates[row], periods=n_bars + 1)[1:] for row in last]
-    index = pd.MultiIndex.from_arrays(
-        [tickers[codes[last]].repeat(n_bars), future_dates[0].append(future_dates[1:])],
-        names=[TICKER_LEVEL, DATE_LEVEL],
-    )
+    index = future_dates[0].append(future_dates[1:]).rename(DATE_LEVEL)
+    if multi:
+        index = pd.MultiIndex.from_arrays(
+            [tickers[codes[last]].repeat(n_bars), index], names=[TICKER_LEVEL, DATE_LEVEL]
+        )
     future = pd.DataFrame(
         {
             "open": open_.ravel(),
