@@ -10,6 +10,12 @@ import pandas as pd
 from numpy.lib.stride_tricks import as_strided
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from stockml.features.formulas import (
+    Formula,
+    FormulaInputs,
+    compile_formulas,
+    shared_subexpressions,
+)
 from stockml.features.panel import PanelArrays
 from stockml.features.presets import PRESETS
 from stockml.features.registry import FAMILIES, get_family
@@ -32,12 +38,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     ``preset`` names a feature set in `PRESETS`; ``families`` maps family name -> options and is
     merged over the preset option by option, so ``{"trend": {"windows": [10]}}`` changes only the
     trend windows. A family mapped to ``None`` is dropped from the preset. With neither argument
-    the ``technical`` preset is used. Configuration is validated by `fit`, `transform`,
-    `get_feature_names_out` and `warmup_rows`, never in ``__init__`` (scikit-learn's contract).
+    the ``technical`` preset is used. ``expressions`` maps extra column names to formulas
+    (`stockml.features.formulas`), appended after the preset's columns. Configuration is
+    validated by `fit`, `transform`, `get_feature_names_out` and `warmup_rows`, never in
+    ``__init__`` (scikit-learn's contract).
 
-    The builder is stateless: every value at row t uses bars up to t of the same ticker only,
-    so fitting learns nothing and the transform of a training fold equals that rows' transform
-    of the whole panel. The first `warmup_rows` rows of each ticker may hold NaN (windows not yet
+    The builder is stateless: every value at row t uses bars up to t of the same ticker only
+    (or, for a formula's cross-sectional operator, of the same date), so fitting learns nothing
+    and the transform of a training fold (whole dates) equals that rows' transform of the whole
+    panel. The first `warmup_rows` rows of each ticker may hold NaN (windows not yet
     full); callers drop them after attaching labels.
 
     It takes a price panel, not a generic 2-D array: ``X`` is a ``(ticker, date)``-indexed
@@ -78,14 +87,16 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         families: Mapping[str, Mapping | None] | None = None,
         preset: str | None = None,
         dtype: str = DEFAULT_DTYPE,
+        expressions: Mapping[str, str] | None = None,
     ) -> None:
         self.families = families
         self.preset = preset
         self.dtype = dtype
+        self.expressions = expressions
 
     def fit(self, panel: pd.DataFrame, y: Any = None) -> FeatureBuilder:
         """Validate the configuration; nothing is learned from ``panel``."""
-        self._features()
+        self._columns()
         self._output_dtype()
         return self
 
@@ -102,18 +113,30 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         Values are computed in float64 on blocks of whole tickers (a block's intermediates
         stay in the CPU cache) and rounded once, when written into the result; every value
         still depends only on its own ticker's bars up to its row, so blocks change nothing.
+        Formulas come last, each computed once on the whole panel: a cross-sectional operator
+        needs every ticker of a date.
         """
         features = self._features()
+        formulas = self._formulas(features)
         dtype = self._output_dtype()
         rows = np.asarray(rows, dtype=np.intp)
-        values = np.empty((len(features), len(rows)), dtype=dtype)
-        for block, placement in _ticker_blocks(PanelArrays.from_panel(panel), rows):
-            for output, feature in zip(values, features, strict=True):
-                placement.put(output, feature.compute(block), feature.warmup)
+        values = np.empty((len(features) + len(formulas), len(rows)), dtype=dtype)
+        arrays = PanelArrays.from_panel(panel)
+        if features:
+            for block, placement in _ticker_blocks(arrays, rows):
+                for output, feature in zip(values[: len(features)], features, strict=True):
+                    placement.put(output, feature.compute(block), feature.warmup)
+        if formulas:
+            data = FormulaInputs.from_panel(
+                panel, arrays, {f.name: f for f in features}, shared_subexpressions(formulas)
+            )
+            placement = _Placement(arrays, np.arange(len(rows)), rows)
+            for output, formula in zip(values[len(features) :], formulas, strict=True):
+                placement.put(output, formula.evaluate(data), formula.warmup)
         return values
 
     def feature_names(self) -> list[str]:
-        return [feature.name for feature in self._features()]
+        return [column.name for column in self._columns()]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names(), dtype=object)
@@ -126,7 +149,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def feature_warmups(self) -> dict[str, int]:
         """Feature name -> number of leading NaN rows per ticker, for finer history checks."""
-        return {feature.name: feature.warmup for feature in self._features()}
+        return {column.name: column.warmup for column in self._columns()}
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
@@ -146,11 +169,19 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             if name in options
             for feature in FAMILIES[name].features(options[name])
         ]
-        if not features:
+        if not features and not self.expressions:
             raise InputError(
                 f"FeatureBuilder(preset={self.preset!r}, families=...) selects no features"
             )
         return features
+
+    def _formulas(self, features: list[Feature]) -> list[Formula]:
+        return compile_formulas(_plain(self.expressions), features)
+
+    def _columns(self) -> list[Feature | Formula]:
+        """Every output column in order: the preset's features, then the formulas."""
+        features = self._features()
+        return [*features, *self._formulas(features)]
 
 
 class _Placement:
