@@ -60,6 +60,8 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         A feature set of `PRESETS`; with neither argument, ``"technical"``.
     dtype : {"float32", "float64"}, default="float64"
         How the features are stored (they are always computed in float64).
+    expressions : mapping of str to str, default=None
+        Extra column name -> formula (`stockml.features.formulas`), after the preset's columns.
 
     Examples
     --------
