@@ -111,6 +111,8 @@ def test_sklearn_params_clone_and_pickle(panel: pd.DataFrame) -> None:
         "preset": "minimal",
         "dtype": "float64",
         "expressions": None,
+        "custom": None,
+        "audit": True,
     }
     cloned = clone(builder)
     assert cloned.get_params() == builder.get_params() and cloned is not builder

@@ -14,6 +14,7 @@ from typing import Any
 
 from stockml.data.schema import format_stamp, panel_dates
 from stockml.features import FeatureBuilder
+from stockml.features.custom import custom_features
 from stockml.lifecycle.errors import LifecycleError
 from stockml.target import TargetSpec
 
@@ -71,6 +72,8 @@ def metadata_for(builder: FeatureBuilder, X_dev: Any, target: TargetSpec) -> Mod
             "families": builder.families,
             "dtype": builder.dtype,  # models logged before it was recorded: float64, the default
             "expressions": builder.expressions,
+            # import paths and warm-ups: prediction re-imports the user's functions
+            "custom": [feature.recipe() for feature in custom_features(builder.custom)] or None,
         },
         feature_names=[str(name) for name in X_dev.columns],
         warmup_rows=int(builder.warmup_rows),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from stockml.features.audit import audit_tags
 from stockml.lifecycle.rolling import RollingResult
 from stockml.tracking.identity import RunIdentity
 
@@ -76,6 +77,7 @@ def log_rolling_run(
             if math.isfinite(row.ic):
                 mlflow.log_metric("rolling_window_ic", row.ic, step=row.window)
         mlflow.set_tag("target", result.target.describe())  # what every metric scores against
+        mlflow.set_tags(audit_tags(cfg.features))
         if parent_run_id is not None:
             mlflow.set_tag(ROLLING_OF_TAG, parent_run_id)
         for path in files:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from stockml.features.audit import audit_tags
 from stockml.pipeline import RESERVED_MODEL_KEYS
 from stockml.tracking.identity import RunIdentity, is_infrastructure, logged_model_name
 from stockml.tracking.requirement_check import without_distribution_scan
@@ -224,6 +225,7 @@ def log_result(
         "features": str(cfg.features.get("preset")),
         "run_dir": str(run_dir.resolve()),
         **package_versions(),
+        **audit_tags(cfg.features),
     }
     if result.search is not None:
         # Its cv_* metrics come from the folds the search selected on: optimistic by design.
