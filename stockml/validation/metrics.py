@@ -110,7 +110,7 @@ _POOLED: dict[str, Metric] = {
 }
 
 
-def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str, float]:
+def regression_metrics(y_true: Any, y_pred: Any, *, dates: Any = None) -> dict[str, float]:
     """Every metric in ``METRIC_NAMES`` plus ``icir`` and ``rank_icir``.
 
     Without ``dates``, IC and rank IC are pooled correlations over all rows and both ICIRs
