@@ -95,6 +95,18 @@ def _date_range(index: pd.Index) -> tuple[str, str]:
     return format_stamp(dates.min()), format_stamp(dates.max())
 
 
+def take_rows(frame: pd.DataFrame | pd.Series, positions: np.ndarray) -> pd.DataFrame | pd.Series:
+    """``frame.iloc[positions]``, as a view when the positions are one run of consecutive rows.
+
+    Rows are in time order and the splitters' blocks are date ranges, so a fold's test rows
+    (and a walk-forward or expanding window's training rows) are such a run: slicing them
+    instead of copying keeps a large fold's training matrix out of memory.
+    """
+    if len(positions) and np.all(np.diff(positions) == 1):
+        return frame.iloc[positions[0] : positions[-1] + 1]
+    return frame.iloc[positions]
+
+
 def iter_folds(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, splitter: object
 ) -> Iterator[FoldResult]:
@@ -102,10 +114,10 @@ def iter_folds(
     so a search can stop a hopeless candidate after its first folds."""
     dates = panel_dates(X)
     for fold, (train_idx, test_idx) in enumerate(splitter.split(X, y)):  # type: ignore[attr-defined]
-        model = clone(pipeline).fit(X.iloc[train_idx], y.iloc[train_idx])
-        predictions = model.predict(X.iloc[test_idx])
+        model = clone(pipeline).fit(take_rows(X, train_idx), take_rows(y, train_idx))
+        predictions = model.predict(take_rows(X, test_idx))
         metrics = regression_metrics(
-            y.iloc[test_idx].to_numpy(), predictions, dates=dates[test_idx]
+            take_rows(y, test_idx).to_numpy(), predictions, dates=dates[test_idx]
         )
         train_start, train_end = _date_range(X.index[train_idx])
         test_start, test_end = _date_range(X.index[test_idx])
