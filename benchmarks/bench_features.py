@@ -8,6 +8,8 @@ comparable indicator set (`TALIB_SET`: the indicators of the `full` preset it ha
 ticker at a time on the same panel, each output array counting as a column. `ta` is timed on
 a smaller single-ticker slice because it is orders of magnitude slower; per-row cost is flat
 in the row count for all three.
+Last, the formula engine (`bench_formulas`): 20 Alpha-style formulas on the same panel, all
+together and one at a time.
 Peak memory is measured in a separate, untimed first run (tracemalloc slows allocation-heavy
 code, and the max-RSS growth only means something before other runs have raised it).
 """
@@ -163,6 +165,54 @@ def main() -> None:
         f"goal (>= {GOAL_TALIB_RATIO:.1f}x TA-Lib per column): "
         f"{'met' if talib_goal else 'MISSED'} ({talib_ratio:.2f}x)"
     )
+
+    bench_formulas(panel, args.repeat)
+
+
+# Alpha-style formulas (Qlib Alpha158 / WorldQuant Alpha101 in spirit): bar shape, trailing
+# extremes, ranks and correlations per ticker, and cross-sectional ranks and z-scores per date.
+ALPHA_FORMULAS = {
+    "kmid": "(close - open) / open",
+    "klen": "(high - low) / open",
+    "ksft": "(2 * close - high - low) / open",
+    "roc_20": "delay(close, 20) / close",
+    "ma_20": "ts_mean(close, 20) / close",
+    "std_20": "ts_std(close, 20) / close",
+    "max_20": "ts_max(high, 20) / close",
+    "min_20": "ts_min(low, 20) / close",
+    "rsv_20": "(close - ts_min(low, 20)) / (ts_max(high, 20) - ts_min(low, 20))",
+    "rank_20": "ts_rank(close, 20)",
+    "corr_20": "ts_corr(close, log(volume + 1), 20)",
+    "cord_20": "ts_corr(close / delay(close, 1), log(volume / delay(volume, 1) + 1), 20)",
+    "vma_20": "ts_mean(volume, 20) / (volume + 1)",
+    "vstd_20": "ts_std(volume, 20) / (volume + 1)",
+    "ema_gap_12": "close / ema(close, 12) - 1",
+    "alpha012": "sign(delta(volume, 1)) * -delta(close, 1)",
+    "alpha006": "-ts_corr(open, volume, 10)",
+    "mom_rank": "cs_rank(close / delay(close, 20) - 1)",
+    "rev_z": "cs_zscore(-delta(log(close), 5))",
+    "vol_rank": "cs_rank(ts_std(log(close / delay(close, 1)), 20))",
+}
+
+
+def bench_formulas(panel: pd.DataFrame, repeat: int) -> None:
+    """The formula engine on ``panel``: the 20 `ALPHA_FORMULAS` as one builder (shared
+    subexpressions computed once), then each formula alone, its cost including the panel's
+    conversion to arrays and the placement of its column."""
+    together = FeatureBuilder(families={}, expressions=ALPHA_FORMULAS)
+    seconds = _timings(lambda: together.transform(panel), repeat)
+    best = min(seconds)
+    print(f"\nformula engine, {len(ALPHA_FORMULAS)} Alpha-style formulas on {len(panel):,d} rows")
+    print(f"{'':14s}{'cols':>6s}{'best s':>9s}{'median s':>10s}{'rows/s':>12s}{'rows*cols/s':>14s}")
+    print(
+        f"{'formulas':14s}{len(ALPHA_FORMULAS):>6d}{best:>9.3f}{statistics.median(seconds):>10.3f}"
+        f"{len(panel) / best:>12,.0f}{len(panel) * len(ALPHA_FORMULAS) / best:>14,.0f}"
+    )
+    print(f"{'formula':14s}{'ms':>9s}{'rows/s':>14s}  text")
+    for name, text in ALPHA_FORMULAS.items():
+        alone = FeatureBuilder(families={}, expressions={name: text})
+        best = min(_timings(lambda alone=alone: alone.transform(panel), repeat))
+        print(f"{name:14s}{best * 1e3:>9.1f}{len(panel) / best:>14,.0f}  {text}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,10 @@ COMMANDS: dict[str, Command] = {
         "stockml.lifecycle.cli:predict_main",
         "forecast every (date, ticker) with complete features",
     ),
+    "audit": Command(
+        "stockml.features.audit_cli:main",
+        "prove a run's formula and custom features causal (look-ahead audit)",
+    ),
 }
 
 

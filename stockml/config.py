@@ -23,6 +23,17 @@ HYDRA_SETTINGS = Path("hydra") / "default.yaml"
 # whose working directory is not that one, and Hydra makes the job's output directory absolute
 # in the worker: a relative sweep directory would land wherever the worker happens to run.
 OmegaConf.register_new_resolver("stockml.abspath", to_absolute_path, replace=True)
+
+
+def label_span(*, _root_: DictConfig) -> int:
+    """`${stockml.label_span:}`: how far the config's label reaches (entry lag + horizon), so
+    the cv group's purge follows `target:` without repeating its arithmetic."""
+    from stockml.target import TargetSpec  # here: pandas is not needed to compose a config
+
+    return TargetSpec.from_config(_root_.target).label_span
+
+
+OmegaConf.register_new_resolver("stockml.label_span", label_span, replace=True)
 # conf/hydra/launcher/ray.yaml takes the place of the Ray plugin's config of the same name on
 # purpose (see there); Hydra still checks it against the plugin's schema, and says so.
 warnings.filterwarnings(

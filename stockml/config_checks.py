@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
 from stockml.config import ConfigError
+from stockml.messages import InputError
 from stockml.tracking_uri import check_tracking_uri
+
+if TYPE_CHECKING:
+    from stockml.target import TargetSpec
 
 
 def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
     """Raise ConfigError naming the first wrong value; `in_sweep` for a multirun's job."""
-    horizon = cfg.target.horizon
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        raise ConfigError(f"target.horizon must be an integer >= 1 (bars ahead), got {horizon!r}")
+    target = target_spec(cfg)
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError(f"seed must be an integer, got {cfg.seed!r}")
     fraction, start = cfg.holdout.fraction, cfg.holdout.start
@@ -57,10 +60,11 @@ def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
         if in_sweep:
             _check_rolling_sweep(rolling.start, cfg.holdout.start)
     cv_horizon = cfg.cv.get("horizon") if cfg.cv is not None else None
-    if cv_horizon is not None and int(cv_horizon) < horizon:
+    if cv_horizon is not None and int(cv_horizon) < target.label_span:
         raise ConfigError(
-            f"cv.horizon={cv_horizon} is smaller than target.horizon={horizon}: the splitter "
-            "would purge too few dates and training labels would overlap the test period"
+            f"cv.horizon={cv_horizon} is smaller than the label's reach {target.label_span} "
+            f"(target.entry_lag={target.entry_lag} + target.horizon={target.horizon}): the "
+            "splitter would purge too few dates and training labels would overlap the test period"
         )
     # Imported here: the search module pulls in scikit-learn, which `stockml --cfg job` never needs.
     from stockml.tuning.inner_search import check_optimizer
@@ -68,6 +72,17 @@ def check_config(cfg: DictConfig, in_sweep: bool = False) -> None:
     check_optimizer(cfg)
     if cfg.tracking.enabled:
         check_tracking_uri(str(cfg.tracking.uri))
+
+
+def target_spec(cfg: DictConfig) -> TargetSpec:
+    """The config's label; a wrong `target.*` value is a ConfigError naming the key."""
+    # Imported here, like the checks below: the labels module pulls in pandas.
+    from stockml.target import TargetSpec
+
+    try:
+        return TargetSpec.from_config(cfg.target)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check_rolling_sweep(rolling_start: object, holdout_start: object) -> None:

@@ -21,13 +21,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from stockml.data import fingerprint, require_history
-from stockml.data.schema import TICKER_LEVEL
 from stockml.features import FeatureBuilder
 from stockml.target import (
     TARGET_NAME,
     RowCodes,
+    TargetSpec,
     complete_rows,
-    forward_log_return,
     time_order,
 )
 from stockml.validation import split_holdout
@@ -50,24 +49,12 @@ class ModellingData:
     y_holdout: pd.Series
     last_return_holdout: pd.Series
     fingerprint: str
+    target: TargetSpec  # the label y_dev and y_holdout hold, and every score is against
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.X_dev.columns)
-
-
-def trailing_log_return(panel: pd.DataFrame, horizon: int, rows: np.ndarray) -> np.ndarray:
-    """log(close[t] / close[t-h]) at the panel rows ``rows``: the naive "last return persists"
-    forecast, NaN where the ticker has no bar ``h`` rows back (rows are grouped by ticker)."""
-    close = panel["close"].to_numpy()
-    tickers = panel.index.codes[panel.index.names.index(TICKER_LEVEL)]
-    earlier = rows - horizon
-    known = earlier >= 0
-    known[known] = tickers[earlier[known]] == tickers[rows[known]]
-    trailing = np.full(len(rows), np.nan)
-    trailing[known] = np.log(close[rows[known]]) - np.log(close[earlier[known]])
-    return trailing
 
 
 def positions_in_ticker(codes: RowCodes) -> np.ndarray:
@@ -94,16 +81,17 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
     watch = Stopwatch()
     panel: pd.DataFrame = instantiate(cfg.data, _convert_="all")
     builder: FeatureBuilder = instantiate(cfg.features, _convert_="all")
-    horizon = int(cfg.target.horizon)
+    target = TargetSpec.from_config(cfg.target)
     require_history(
         panel,
-        builder.warmup_rows + horizon + 1,
-        f"the feature windows (warm-up {builder.warmup_rows} rows) and horizon {horizon}",
+        builder.warmup_rows + target.label_span + 1,
+        f"the feature windows (warm-up {builder.warmup_rows} rows) and label "
+        f"({target.describe()})",
     )
     watch.lap("load")
-    X, y = make_design_matrix(panel, builder.fit(panel), horizon, watch)
-    X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, horizon)
-    last_return = trailing_log_return(panel, horizon, panel.index.get_indexer(X_holdout.index))
+    X, y = make_design_matrix(panel, builder.fit(panel), target, watch)
+    X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, target.label_span)
+    last_return = target.trailing(panel, panel.index.get_indexer(X_holdout.index))
     watch.lap("split")
     log.debug(
         "data stages: %s", " ".join(f"{key}={value:.3f}" for key, value in watch.timings.items())
@@ -117,12 +105,16 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
         y_holdout=y_holdout,
         last_return_holdout=pd.Series(last_return, index=X_holdout.index),
         fingerprint=fingerprint(panel),
+        target=target,
         timings=watch.timings,
     )
 
 
 def make_design_matrix(
-    panel: pd.DataFrame, builder: FeatureBuilder, horizon: int, watch: Stopwatch | None = None
+    panel: pd.DataFrame,
+    builder: FeatureBuilder,
+    target: TargetSpec,
+    watch: Stopwatch | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """The one place where features meet labels: `make_dataset`'s rows and order, built lean.
 
@@ -134,7 +126,7 @@ def make_design_matrix(
     """
     watch = watch or Stopwatch()
     codes = RowCodes.of(panel.index)
-    label = forward_log_return(panel, horizon, codes).to_numpy()
+    label = target.labels(panel, codes).to_numpy()
     past_warmup = positions_in_ticker(codes) >= builder.warmup_rows
     rows = time_order(codes, ~np.isnan(label) & past_warmup)
     watch.lap("labels")
@@ -151,9 +143,10 @@ def make_design_matrix(
 
 
 def _split(
-    cfg: DictConfig, X: pd.DataFrame, y: pd.Series, horizon: int
+    cfg: DictConfig, X: pd.DataFrame, y: pd.Series, label_span: int
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
-    """`split_holdout`'s decision, applied as two row slices of the time-ordered ``X``.
+    """`split_holdout`'s decision, applied as two row slices of the time-ordered ``X``, purging
+    the ``label_span`` dates (entry lag + horizon) whose labels reach into the holdout.
 
     The split is decided on the row numbers alone; as rows are in time order, development
     rows are a prefix and holdout rows a suffix, so both sides are views of ``X``.
@@ -165,7 +158,7 @@ def _split(
         numbers,
         fraction=None if holdout_start else float(cfg.holdout.fraction),
         start=holdout_start,
-        horizon=horizon,
+        horizon=label_span,
     )
     n_dev, n_holdout = len(dev), len(holdout)
     if not (

@@ -25,6 +25,7 @@ from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_da
 from stockml.messages import InputError
 from stockml.progress import progress
 from stockml.reporting.schema import SCHEMA_VERSION, EvaluationDocument, FeatureImportance
+from stockml.target import TargetSpec
 from stockml.validation import METRIC_NAMES, regression_metrics
 from stockml.validation.portfolio import (
     PORTFOLIO_METRICS,
@@ -138,7 +139,8 @@ def cross_validate_pipeline(
 
 
 def portfolio_settings(cfg: DictConfig, calendar: pd.DatetimeIndex) -> PortfolioSettings:
-    """The `evaluation` group, the label horizon and the bar frequency of `calendar`.
+    """The `evaluation` group, the label's horizon and entry lag, and the bar frequency of
+    `calendar`.
 
     A config recorded before the group existed (a reproduced or retrained old run) gets the
     group's defaults, read from its YAML file: the one place they are written.
@@ -146,13 +148,15 @@ def portfolio_settings(cfg: DictConfig, calendar: pd.DatetimeIndex) -> Portfolio
     node = cfg.get("evaluation")
     if node is None:
         node = OmegaConf.load(config_dir() / "evaluation" / "default.yaml")
+    target = TargetSpec.from_config(cfg.target)
     return PortfolioSettings(
         quantiles=int(node.quantiles),
         top_k=None if node.top_k is None else int(node.top_k),
         cost_bps=float(node.cost_bps),
-        horizon=int(cfg.target.horizon),
+        horizon=target.horizon,
         max_decay_horizon=int(node.max_decay_horizon),
         periods_per_year=periods_per_year(calendar),
+        entry_lag=target.entry_lag,
     )
 
 
@@ -198,9 +202,11 @@ def evaluate_forecasts(
     holdout_period, portfolio = evaluate_period(holdout, PriceGrid(data.panel), settings)
     oof = stitched_predictions(cv, data.X_dev, data.y_dev)
     cv_period = evaluate_period(oof, dev_prices, settings)[0] if len(oof) else None
+    recorded = settings.document(portfolio.mode)
+    recorded["target"] = data.target.describe()
     document: EvaluationDocument = {
         "schema_version": SCHEMA_VERSION,
-        "settings": settings.document(portfolio.mode),
+        "settings": recorded,
         "holdout": holdout_period,
         "cv": cv_period,
         "folds": [

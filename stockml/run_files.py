@@ -59,6 +59,9 @@ def metrics_document(
         else _finite_or_none(value),
         "mlflow_run_id": mlflow_run_id,
         "data_fingerprint": result.data.fingerprint,
+        # What every metric below scores against (the label y_true holds), in words and keys.
+        "target": result.data.target.describe(),
+        "target_spec": result.data.target.to_dict(),
         "cv": {
             name: {k: _finite_or_none(v) for k, v in stats.items()}
             for name, stats in result.cv.summary().items()

@@ -56,7 +56,8 @@ def _portfolio_lines(result: ExperimentResult) -> list[str]:
     )
     return [
         "",
-        f"{strategy}, held {settings['horizon']} bar(s) as staggered slices, "
+        f"{strategy}, entered {settings.get('entry_lag', 0)} bar(s) after the signal, held "
+        f"{settings['horizon']} bar(s) as staggered slices, "
         f"{settings['cost_bps']:g} bps per unit traded (net); {settings['quantiles']} quantiles",
         table(["portfolio", "cv mean ± std", "holdout", benchmark], rows, rule=True),
     ]
@@ -76,7 +77,11 @@ def summary_table(result: ExperimentResult) -> str:
                 *(_fmt(result.baselines[b].get(name, math.nan)) for b in baselines),
             ]
         )
-    lines = [table(header, rows, rule=True), *_portfolio_lines(result)]
+    lines = [
+        f"scored against: {result.data.target.describe()}",
+        table(header, rows, rule=True),
+        *_portfolio_lines(result),
+    ]
     if result.search is not None:
         search = result.search
         lines.append(

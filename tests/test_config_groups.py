@@ -101,7 +101,7 @@ def test_experiment_preset_overrides_root_values() -> None:
         ("registry.register=true tracking.enabled=false", "needs tracking.enabled=true"),
         ("registry.register=true tracking.log_model=false", "needs tracking.enabled=true"),
         ("experiment=rolling_retrain optimized_metric=cv_ic_std", "use cv_<metric>_mean"),
-        ("cv.horizon=1", "cv.horizon=1 is smaller than target.horizon=5"),
+        ("cv.horizon=1", "cv.horizon=1 is smaller than the label's reach 5"),
         ("evaluation.quantiles=1", "evaluation.quantiles must be an integer >= 2"),
         ("evaluation.quantiles=2.5", "evaluation.quantiles must be an integer >= 2"),
         ("evaluation.top_k=0", "evaluation.top_k must be null (the top quantile) or an integer"),

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from stockml.data import synthetic_panel
-from stockml.dataset import make_design_matrix, trailing_log_return
+from stockml.dataset import make_design_matrix
 from stockml.features import FeatureBuilder
-from stockml.target import forward_log_return, make_dataset
+from stockml.target import TargetSpec, forward_log_return, make_dataset
 
 BUILDER = FeatureBuilder(preset="full", dtype="float64")
 
@@ -38,7 +38,7 @@ def test_design_matrix_is_make_dataset_of_the_transform(
 ) -> None:
     expected_X, expected_y = make_dataset(BUILDER.transform(panel), forward_log_return(panel, 2))
     monkeypatch.setattr("stockml.features.builder.BLOCK_ROWS", block_rows)
-    X, y = make_design_matrix(panel, BUILDER, 2)
+    X, y = make_design_matrix(panel, BUILDER, TargetSpec(horizon=2))
     assert X.index.equals(expected_X.index) and y.index.equals(expected_X.index)
     assert list(X.columns) == list(expected_X.columns)
     np.testing.assert_array_equal(X.to_numpy(), expected_X.to_numpy())
@@ -48,7 +48,9 @@ def test_design_matrix_is_make_dataset_of_the_transform(
 
 def test_design_matrix_has_the_builder_dtype_and_no_nan() -> None:
     panel = _ragged_panel()
-    X, y = make_design_matrix(panel, FeatureBuilder(preset="technical", dtype="float32"), 1)
+    X, y = make_design_matrix(
+        panel, FeatureBuilder(preset="technical", dtype="float32"), TargetSpec()
+    )
     assert (X.dtypes == np.float32).all()
     assert not X.isna().any().any() and not y.isna().any()
     dates = X.index.get_level_values("date")
@@ -61,4 +63,4 @@ def test_trailing_log_return_stays_within_each_ticker() -> None:
     log_close = np.log(panel["close"])
     expected = (log_close - log_close.groupby(level="ticker").shift(3)).to_numpy()
     rows = np.random.default_rng(0).permutation(len(panel))
-    np.testing.assert_array_equal(trailing_log_return(panel, 3, rows), expected[rows])
+    np.testing.assert_array_equal(TargetSpec(horizon=3).trailing(panel, rows), expected[rows])

@@ -106,7 +106,14 @@ def test_selecting_nothing_is_an_error() -> None:
 def test_sklearn_params_clone_and_pickle(panel: pd.DataFrame) -> None:
     families = {"returns": {"lags": [1, 2]}}
     builder = FeatureBuilder(families=families, preset="minimal")
-    assert builder.get_params() == {"families": families, "preset": "minimal", "dtype": "float64"}
+    assert builder.get_params() == {
+        "families": families,
+        "preset": "minimal",
+        "dtype": "float64",
+        "expressions": None,
+        "custom": None,
+        "audit": True,
+    }
     cloned = clone(builder)
     assert cloned.get_params() == builder.get_params() and cloned is not builder
     cloned.set_params(preset="full")

@@ -8,32 +8,9 @@ import pytest
 
 from stockml.data import synthetic_panel
 from stockml.features import FeatureBuilder
+from stockml.features.audit import with_future_bars
 
 FULL = FeatureBuilder(preset="full")
-
-
-def _with_future_bars(panel: pd.DataFrame, n_bars: int = 50, seed: int = 1) -> pd.DataFrame:
-    """``panel`` plus ``n_bars`` absurd bars per ticker: prices x1000 jumping around, volume
-    spanning twelve orders of magnitude."""
-    rng = np.random.default_rng(seed)
-    pieces = [panel]
-    for ticker, rows in panel.groupby(level="ticker"):
-        dates = pd.bdate_range(rows.index.get_level_values("date")[-1], periods=n_bars + 1)[1:]
-        close = rows["close"].iloc[-1] * 1000 * np.exp(rng.normal(0, 1.5, n_bars))
-        open_ = close * np.exp(rng.normal(0, 0.5, n_bars))
-        spread = np.exp(np.abs(rng.normal(0, 0.5, (2, n_bars))))
-        future = pd.DataFrame(
-            {
-                "open": open_,
-                "high": np.maximum(open_, close) * spread[0],
-                "low": np.minimum(open_, close) / spread[1],
-                "close": close,
-                "volume": 10 ** rng.uniform(0, 12, n_bars),
-            },
-            index=pd.MultiIndex.from_product([[ticker], dates], names=["ticker", "date"]),
-        )
-        pieces.append(future)
-    return pd.concat(pieces).sort_index()
 
 
 def _assert_same(actual: pd.DataFrame, expected: pd.DataFrame, rtol: float, atol: float) -> None:
@@ -54,7 +31,7 @@ def _assert_same(actual: pd.DataFrame, expected: pd.DataFrame, rtol: float, atol
 def test_every_full_feature_ignores_future_bars(n_tickers: int) -> None:
     panel = synthetic_panel(n_tickers, 320, seed=3)
     before = FULL.transform(panel)
-    after = FULL.transform(_with_future_bars(panel)).loc[panel.index]
+    after = FULL.transform(with_future_bars(panel, n_bars=50)).loc[panel.index]
     _assert_same(after, before, rtol=1e-12, atol=0.0)
     assert before.iloc[-1].notna().all()
 

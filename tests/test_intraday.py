@@ -17,7 +17,7 @@ from stockml.features import FeatureBuilder
 from stockml.lifecycle.metadata import metadata_for
 from stockml.lifecycle.predict import write_csv
 from stockml.lifecycle.scoring import first_unseen_date
-from stockml.target import forward_log_return, make_dataset
+from stockml.target import TargetSpec, forward_log_return, make_dataset
 from stockml.validation import WalkForwardSplit, regression_metrics, split_holdout
 
 HOURS = ["09:30", "10:30", "11:30", "12:30", "13:30", "14:30", "15:30"]
@@ -120,9 +120,9 @@ def test_a_model_trained_until_midday_is_unseen_only_after_that_bar(
         "stockml.lifecycle.metadata.settled_history_rows", lambda builder: 0, raising=False
     )
     X_dev = hourly.loc[hourly.index.get_level_values("date") <= "2000-01-05 12:30"]
-    metadata = metadata_for(FeatureBuilder(preset="minimal"), X_dev, horizon=2)
+    metadata = metadata_for(FeatureBuilder(preset="minimal"), X_dev, TargetSpec(horizon=2))
     assert metadata.trained_until == "2000-01-05 12:30:00"
-    first = first_unseen_date(hourly, metadata.trained_until, horizon=2)
+    first = first_unseen_date(hourly, metadata.trained_until, label_span=2)
     assert first == pd.Timestamp("2000-01-05 14:30")
 
 

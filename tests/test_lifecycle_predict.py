@@ -14,7 +14,7 @@ from stockml.features import FeatureBuilder
 from stockml.lifecycle.metadata import ModelMetadata, metadata_for
 from stockml.lifecycle.predict import predict_panel
 from stockml.lifecycle.scoring import ScoringModel
-from stockml.target import forward_log_return, make_dataset
+from stockml.target import TargetSpec, forward_log_return, make_dataset
 
 HORIZON = 5
 
@@ -26,7 +26,8 @@ def full_model() -> ScoringModel:
     panel = load_sample(tickers=["IBM", "MSFT"], start="2003-01-01", end="2008-12-31")
     X, y = make_dataset(builder.fit_transform(panel), forward_log_return(panel, HORIZON))
     pipeline = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, y)
-    return ScoringModel(uri="test", pipeline=pipeline, metadata=metadata_for(builder, X, HORIZON))
+    metadata = metadata_for(builder, X, TargetSpec(HORIZON))
+    return ScoringModel(uri="test", pipeline=pipeline, metadata=metadata)
 
 
 def test_a_ticker_with_five_years_gets_a_forecast_for_every_row_after_the_warm_up(

@@ -10,12 +10,16 @@ import pytest
 from stockml.data import synthetic_panel
 from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.scoring import first_unseen_date, score_models
+from stockml.target import TargetSpec
 
 
 @dataclass
 class Meta:
     horizon: int
     trained_until: str
+
+    def target(self) -> TargetSpec:
+        return TargetSpec(self.horizon)
 
 
 class FakeModel:
@@ -36,8 +40,8 @@ DATES = PANEL.index.get_level_values("date").unique()
 
 
 def test_first_unseen_date_skips_the_training_labels_reach() -> None:
-    assert first_unseen_date(PANEL, f"{DATES[100]:%Y-%m-%d}", horizon=5) == DATES[105]
-    assert first_unseen_date(PANEL, f"{DATES[-1]:%Y-%m-%d}", horizon=1) is None
+    assert first_unseen_date(PANEL, f"{DATES[100]:%Y-%m-%d}", label_span=5) == DATES[105]
+    assert first_unseen_date(PANEL, f"{DATES[-1]:%Y-%m-%d}", label_span=1) is None
 
 
 def test_only_rows_after_every_models_training_labels_are_scored() -> None:
@@ -45,20 +49,20 @@ def test_only_rows_after_every_models_training_labels_are_scored() -> None:
         "old": FakeModel(5, f"{DATES[100]:%Y-%m-%d}"),
         "new": FakeModel(5, f"{DATES[200]:%Y-%m-%d}"),
     }
-    comparison = score_models(models, PANEL, horizon=5)
+    comparison = score_models(models, PANEL, TargetSpec(5))
     scored = comparison.rows.get_level_values("date")
     assert scored.min() == DATES[205]
-    everything = score_models(models, PANEL, horizon=5, allow_in_sample=True)
+    everything = score_models(models, PANEL, TargetSpec(5), allow_in_sample=True)
     assert everything.rows.get_level_values("date").min() < DATES[100]
 
 
 def test_a_comparison_with_no_unseen_row_is_refused() -> None:
     models = {"late": FakeModel(1, f"{DATES[-2]:%Y-%m-%d}")}
     with pytest.raises(LifecycleError, match="did not train on"):
-        score_models(models, PANEL, horizon=1)
+        score_models(models, PANEL, TargetSpec(1))
 
 
 def test_models_of_another_horizon_are_refused() -> None:
     models = {"daily": FakeModel(1, f"{DATES[50]:%Y-%m-%d}")}
-    with pytest.raises(LifecycleError, match="forecasts 1-bar returns but the comparison"):
-        score_models(models, PANEL, horizon=5)
+    with pytest.raises(LifecycleError, match=r"forecasts forward log return, h=1, entry lag 0 but"):
+        score_models(models, PANEL, TargetSpec(5))

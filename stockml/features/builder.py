@@ -10,6 +10,13 @@ import pandas as pd
 from numpy.lib.stride_tricks import as_strided
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from stockml.features.custom import CustomFeature, custom_features, resolve_all
+from stockml.features.formulas import (
+    Formula,
+    FormulaInputs,
+    compile_formulas,
+    shared_subexpressions,
+)
 from stockml.features.panel import PanelArrays
 from stockml.features.presets import PRESETS
 from stockml.features.registry import FAMILIES, get_family
@@ -32,13 +39,24 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     ``preset`` names a feature set in `PRESETS`; ``families`` maps family name -> options and is
     merged over the preset option by option, so ``{"trend": {"windows": [10]}}`` changes only the
     trend windows. A family mapped to ``None`` is dropped from the preset. With neither argument
-    the ``technical`` preset is used. Configuration is validated by `fit`, `transform`,
-    `get_feature_names_out` and `warmup_rows`, never in ``__init__`` (scikit-learn's contract).
+    the ``technical`` preset is used. ``expressions`` maps extra column names to formulas
+    (`stockml.features.formulas`), appended after the preset's columns. Configuration is
+    validated by `fit`, `transform`, `get_feature_names_out` and `warmup_rows`, never in
+    ``__init__`` (scikit-learn's contract).
 
-    The builder is stateless: every value at row t uses bars up to t of the same ticker only,
-    so fitting learns nothing and the transform of a training fold equals that rows' transform
-    of the whole panel. The first `warmup_rows` rows of each ticker may hold NaN (windows not yet
+    The builder is stateless: every value at row t uses bars up to t of the same ticker only
+    (or, for a formula's cross-sectional operator, of the same date), so fitting learns nothing
+    and the transform of a training fold (whole dates) equals that rows' transform of the whole
+    panel. The first `warmup_rows` rows of each ticker may hold NaN (windows not yet
     full); callers drop them after attaching labels.
+
+    ``custom`` adds the user's own Python features (`stockml.features.custom`): functions of the
+    whole panel whose columns follow the preset's. Their column names are only known once they
+    have run, so `fit` learns them on a small sample (``custom_columns_``: name -> warm-up).
+    With ``audit`` (the default), `fit` also proves every user-added feature causal on that data
+    (`stockml.features.audit`) and refuses one that reads ahead: every path that builds
+    training features fits the builder on the training panel, while a saved model only
+    transforms, so each training run is checked once and prediction is not slowed.
     """
 
     def __init__(
@@ -46,15 +64,28 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         families: Mapping[str, Mapping | None] | None = None,
         preset: str | None = None,
         dtype: str = DEFAULT_DTYPE,
+        expressions: Mapping[str, str] | None = None,
+        custom: Sequence[Any] | None = None,
+        audit: bool = True,
     ) -> None:
         self.families = families
         self.preset = preset
         self.dtype = dtype
+        self.expressions = expressions
+        self.custom = custom
+        self.audit = audit
 
     def fit(self, panel: pd.DataFrame, y: Any = None) -> FeatureBuilder:
-        """Validate the configuration; nothing is learned from ``panel``."""
-        self._features()
+        """Validate the configuration, learn the custom columns' names and, with ``audit``,
+        refuse a user-added feature that reads ahead; nothing else is learned from ``panel``."""
+        from stockml.features.audit import audit_sample, require_causal
+
+        self._columns()
         self._output_dtype()
+        if self._custom():
+            self.user_features(audit_sample(panel, self.warmup_rows))
+        if self.audit:
+            require_causal(self, panel)
         return self
 
     def transform(self, panel: pd.DataFrame) -> pd.DataFrame:
@@ -70,18 +101,56 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         Values are computed in float64 on blocks of whole tickers (a block's intermediates
         stay in the CPU cache) and rounded once, when written into the result; every value
         still depends only on its own ticker's bars up to its row, so blocks change nothing.
+        Formulas come next, each computed once on the whole panel: a cross-sectional operator
+        needs every ticker of a date. Custom features come last, also run once on the whole
+        panel; their warm-up rows are masked like the preset's.
         """
         features = self._features()
+        formulas = self._formulas(features)
         dtype = self._output_dtype()
         rows = np.asarray(rows, dtype=np.intp)
-        values = np.empty((len(features), len(rows)), dtype=dtype)
-        for block, placement in _ticker_blocks(PanelArrays.from_panel(panel), rows):
-            for output, feature in zip(values, features, strict=True):
-                placement.put(output, feature.compute(block), feature.warmup)
+        arrays = PanelArrays.from_panel(panel)
+        taken = [column.name for column in [*features, *formulas]]
+        columns = self._custom_columns(panel, arrays, rows, taken)
+        values = np.empty((len(taken) + len(columns), len(rows)), dtype=dtype)
+        if features:
+            for block, placement in _ticker_blocks(arrays, rows):
+                for output, feature in zip(values[: len(features)], features, strict=True):
+                    placement.put(output, feature.compute(block), feature.warmup)
+        if formulas:
+            data = FormulaInputs.from_panel(
+                panel, arrays, {f.name: f for f in features}, shared_subexpressions(formulas)
+            )
+            placement = _Placement(arrays, np.arange(len(rows)), rows)
+            for output, formula in zip(values[len(features) : len(taken)], formulas, strict=True):
+                placement.put(output, formula.evaluate(data), formula.warmup)
+        for output, column in zip(values[len(taken) :], columns.values(), strict=True):
+            output[...] = column
         return values
 
     def feature_names(self) -> list[str]:
-        return [feature.name for feature in self._features()]
+        return [column.name for column in self._columns()] + self._custom_names()
+
+    def user_feature_names(self) -> list[str]:
+        """The columns the user added (formula and custom features): what the audit checks."""
+        formulas = self._formulas(self._features())
+        return [formula.name for formula in formulas] + self._custom_names()
+
+    def user_features(self, panel: pd.DataFrame) -> pd.DataFrame:
+        """The user-added columns alone, on ``panel``'s index: what the audit recomputes.
+
+        Custom features need nothing else, so the preset is not computed for them; formula
+        columns may read preset features, so with formulas the whole transform runs.
+        """
+        if self.expressions:
+            return self.transform(panel)[self.user_feature_names()]
+        rows = np.arange(len(panel))
+        taken = [column.name for column in self._columns()]
+        columns = self._custom_columns(panel, PanelArrays.from_panel(panel), rows, taken)
+        dtype = self._output_dtype()
+        return pd.DataFrame(
+            {name: column.astype(dtype) for name, column in columns.items()}, index=panel.index
+        )
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(self.feature_names(), dtype=object)
@@ -90,14 +159,64 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def warmup_rows(self) -> int:
         """Leading rows per ticker that can be NaN: how much history precedes the first
         complete feature row."""
-        return max(self.feature_warmups().values())
+        warmups = [column.warmup for column in self._columns()]
+        return max(warmups + [feature.warmup for feature in resolve_all(self._custom())])
 
     def feature_warmups(self) -> dict[str, int]:
-        """Feature name -> number of leading NaN rows per ticker, for finer history checks."""
-        return {feature.name: feature.warmup for feature in self._features()}
+        """Feature name -> number of leading NaN rows per ticker, for finer history checks
+        (a custom feature's declared warm-up for each of its columns)."""
+        warmups = {column.name: column.warmup for column in self._columns()}
+        return warmups | (self._fitted_custom_columns() if self._custom() else {})
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
+
+    def _custom(self) -> list[CustomFeature]:
+        return custom_features(self.custom)
+
+    def _custom_names(self) -> list[str]:
+        return list(self._fitted_custom_columns()) if self._custom() else []
+
+    def _fitted_custom_columns(self) -> dict[str, int]:
+        if not hasattr(self, "custom_columns_"):
+            raise InputError(
+                "FeatureBuilder: custom feature names are known once it has built features; "
+                "call fit or transform first"
+            )
+        return dict(self.custom_columns_)
+
+    def _learn_custom_columns(self, columns: dict[str, int]) -> None:
+        """Remember the custom columns (name -> warm-up); they must not change between panels,
+        or a model would be fed columns other than those it was fitted on."""
+        known = getattr(self, "custom_columns_", None)
+        if known is not None and list(known) != list(columns):
+            raise InputError(
+                f"custom features returned columns {list(columns)} here but {list(known)} "
+                "before; a feature's columns must not depend on the data"
+            )
+        self.custom_columns_ = columns
+
+    def _custom_columns(
+        self, panel: pd.DataFrame, arrays: PanelArrays, rows: np.ndarray, taken: list[str]
+    ) -> dict[str, np.ndarray]:
+        """Name -> values at ``rows`` of every custom column, warm-up rows NaN; a name that
+        clashes with a preset feature or another custom column is refused."""
+        columns: dict[str, np.ndarray] = {}
+        warmups: dict[str, int] = {}
+        resolved = resolve_all(self._custom())
+        for feature in resolved:
+            for name, values in feature.compute(panel).items():
+                if name in columns or name in taken:
+                    raise InputError(
+                        f"custom feature {feature.path}: column {name!r} clashes with another "
+                        "feature of that name; rename it"
+                    )
+                picked = values[rows]
+                picked[arrays.position[rows] < feature.warmup] = np.nan
+                columns[name], warmups[name] = picked, feature.warmup
+        if resolved:
+            self._learn_custom_columns(warmups)
+        return columns
 
     def _output_dtype(self) -> np.dtype:
         if self.dtype not in DTYPES:
@@ -114,11 +233,19 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             if name in options
             for feature in FAMILIES[name].features(options[name])
         ]
-        if not features:
+        if not features and not self.expressions and not self.custom:
             raise InputError(
                 f"FeatureBuilder(preset={self.preset!r}, families=...) selects no features"
             )
         return features
+
+    def _formulas(self, features: list[Feature]) -> list[Formula]:
+        return compile_formulas(_plain(self.expressions), features)
+
+    def _columns(self) -> list[Feature | Formula]:
+        """Every output column in order: the preset's features, then the formulas."""
+        features = self._features()
+        return [*features, *self._formulas(features)]
 
 
 class _Placement:

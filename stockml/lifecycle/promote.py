@@ -19,7 +19,6 @@ from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.registry import CHALLENGER, CHAMPION, client, version_by_alias
 from stockml.lifecycle.scoring import in_sample_notes, load_scoring_model, score_models
 from stockml.lifecycle.snapshot import compose_snapshot, load_snapshot
-from stockml.target import forward_log_return
 from stockml.validation.metrics import GREATER_IS_BETTER
 
 DEFAULT_METRIC = "ic"
@@ -42,14 +41,14 @@ def beats(challenger: float, champion: float, metric: str) -> bool:
     return challenger > champion if GREATER_IS_BETTER[metric] else challenger < champion
 
 
-def recent_rows(data: ModellingData, horizon: int, rows: int | None, since: str | None) -> pd.Index:
+def recent_rows(data: ModellingData, rows: int | None, since: str | None) -> pd.Index:
     """The slice both versions are scored on: the challenger run's holdout by default, or the
     last ``rows`` dates with a realised label, or every labelled date from ``since``."""
     if since is not None:
         dates = panel_dates(data.panel)
         return data.panel.index[dates >= pd.Timestamp(since)]
     if rows is not None:
-        labelled = forward_log_return(data.panel, horizon).dropna().index
+        labelled = data.target.labels(data.panel).dropna().index
         recent = panel_dates(pd.DataFrame(index=labelled)).unique().sort_values()[-rows:]
         return labelled[panel_dates(pd.DataFrame(index=labelled)).isin(recent)]
     return data.X_holdout.index
@@ -118,14 +117,13 @@ def _compare(
 ) -> Decision:
     challenger, champion = versions
     rows, since = window
-    horizon = int(cfg.target.horizon)
     data = build_modelling_data(cfg)
     models = {
         "challenger": load_scoring_model(f"models:/{model_name}/{challenger}", tracking_uri),
         "champion": load_scoring_model(f"models:/{model_name}/{champion}", tracking_uri),
     }
     comparison = score_models(
-        models, data.panel, horizon, recent_rows(data, horizon, rows, since), allow_in_sample
+        models, data.panel, data.target, recent_rows(data, rows, since), allow_in_sample
     )
     scores = {name: values[metric] for name, values in comparison.metrics.items()}
     promoted = beats(scores["challenger"], scores["champion"], metric)

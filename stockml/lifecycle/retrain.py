@@ -67,7 +67,7 @@ def retrain(snapshot: RunSnapshot, overrides: Sequence[str], tracking_uri: str) 
     comparison = score_models(
         models,
         data.panel,
-        int(cfg.target.horizon),
+        data.target,
         rows=data.X_holdout.index,
     )
     new_client.log_batch(

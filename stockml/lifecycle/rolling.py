@@ -19,7 +19,7 @@ from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_da
 from stockml.lifecycle.errors import LifecycleError
 from stockml.pipeline import build_pipeline
 from stockml.progress import progress
-from stockml.target import forward_log_return, make_dataset
+from stockml.target import TargetSpec, make_dataset
 from stockml.validation import regression_metrics, split_holdout
 from stockml.validation.metrics import daily_correlations
 
@@ -37,13 +37,17 @@ class RollingResult:
     metrics: dict[str, float]
     daily_ic: pd.Series
     holdout_start: pd.Timestamp
+    target: TargetSpec  # the label y_true holds
 
 
-def label_end_dates(panel: pd.DataFrame, horizon: int) -> pd.Series:
-    """Date of the bar whose close ends each row's label: ``horizon`` bars of the same ticker
-    later, so gaps in one ticker's calendar cannot hide a leak."""
+def label_end_dates(panel: pd.DataFrame, label_span: int) -> pd.Series:
+    """Date of the bar whose close ends each row's label: ``label_span`` (entry lag + horizon)
+    bars of the same ticker later, so gaps in one ticker's calendar cannot hide a leak. A
+    labelled row's ticker has a bar at every calendar date its label reads, so this is never
+    before the calendar date ``label_span`` bars on, which ends every label of that date
+    (a cross-sectional label reads the other tickers' returns up to there)."""
     dates = pd.Series(panel_dates(panel), index=panel.index)
-    return dates.groupby(level=TICKER_LEVEL, sort=False).shift(-horizon)
+    return dates.groupby(level=TICKER_LEVEL, sort=False).shift(-label_span)
 
 
 def holdout_start_date(cfg: DictConfig, X: pd.DataFrame, y: pd.Series) -> pd.Timestamp:
@@ -54,7 +58,7 @@ def holdout_start_date(cfg: DictConfig, X: pd.DataFrame, y: pd.Series) -> pd.Tim
         y,
         fraction=None if holdout_start else float(cfg.holdout.fraction),
         start=holdout_start,
-        horizon=int(cfg.target.horizon),
+        horizon=TargetSpec.from_config(cfg.target).label_span,
     )
     return panel_dates(X_holdout).min()
 
@@ -66,11 +70,11 @@ def rolling_retrain(
     training history, None trains on everything before each window (expanding)."""
     if step < 1 or (window is not None and window < 1):
         raise LifecycleError(f"rolling step and window must be >= 1 dates, got {step} and {window}")
-    horizon = int(cfg.target.horizon)
+    target = TargetSpec.from_config(cfg.target)
     panel = instantiate(cfg.data, _convert_="all")
     features = instantiate(cfg.features, _convert_="all").fit_transform(panel)
-    X, y = make_dataset(features, forward_log_return(panel, horizon))
-    label_end = label_end_dates(panel, horizon).reindex(X.index)
+    X, y = make_dataset(features, target.labels(panel))
+    label_end = label_end_dates(panel, target.label_span).reindex(X.index)
     row_dates = panel_dates(X)
     dates = row_dates.unique().sort_values()
     holdout_start = holdout_start_date(cfg, X, y)
@@ -131,6 +135,7 @@ def rolling_retrain(
         ),
         daily_ic=daily_ic(predictions),
         holdout_start=holdout_start,
+        target=target,
     )
 
 

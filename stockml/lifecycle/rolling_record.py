@@ -13,6 +13,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from stockml.features.audit import audit_tags
 from stockml.lifecycle.rolling import RollingResult
 from stockml.tracking.identity import RunIdentity
 
@@ -37,7 +38,8 @@ def write_rolling_files(
     result.windows.to_csv(paths["windows"], index=False, float_format="%.10g")
     result.daily_ic.to_csv(paths["daily_ic"], float_format="%.10g")
     metrics = {k: (v if math.isfinite(v) else None) for k, v in result.metrics.items()}
-    paths["metrics"].write_text(json.dumps({"settings": settings, "metrics": metrics}, indent=2))
+    document = {"settings": settings, "target": result.target.describe(), "metrics": metrics}
+    paths["metrics"].write_text(json.dumps(document, indent=2))
     return list(paths.values())
 
 
@@ -74,6 +76,8 @@ def log_rolling_run(
         for row in result.windows.itertuples():
             if math.isfinite(row.ic):
                 mlflow.log_metric("rolling_window_ic", row.ic, step=row.window)
+        mlflow.set_tag("target", result.target.describe())  # what every metric scores against
+        mlflow.set_tags(audit_tags(cfg.features))
         if parent_run_id is not None:
             mlflow.set_tag(ROLLING_OF_TAG, parent_run_id)
         for path in files:

@@ -132,6 +132,7 @@ def _record_headline(
         "value": value if math.isfinite(value) else None,
         "mlflow_run_id": run_id,
         "holdout_start": format_stamp(result.holdout_start),
+        "target": result.target.describe(),
         "rolling": _finite(result.metrics),
         "validation": _finite(scores["validation"]),
         "holdout": _finite(scores["holdout"]),

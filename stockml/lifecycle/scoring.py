@@ -19,7 +19,7 @@ from stockml.lifecycle.errors import LifecycleError
 from stockml.lifecycle.metadata import ModelMetadata
 from stockml.lifecycle.registry import client, logged_model_hint
 from stockml.messages import first_line
-from stockml.target import forward_log_return
+from stockml.target import TargetSpec
 from stockml.validation import regression_metrics
 
 
@@ -72,35 +72,38 @@ class Comparison:
         return f"{format_stamp(dates.min())}..{format_stamp(dates.max())}"
 
 
-def first_unseen_date(panel: pd.DataFrame, trained_until: str, horizon: int) -> pd.Timestamp | None:
+def first_unseen_date(
+    panel: pd.DataFrame, trained_until: str, label_span: int
+) -> pd.Timestamp | None:
     """The first date whose label shares no return with any label the model trained on.
 
-    A model fitted on rows up to T learned labels reaching T + horizon dates; a row dated d
-    has a label over (d, d + horizon], which overlaps those unless d >= T + horizon.
+    A model fitted on rows up to T learned labels reaching T + label_span dates (entry lag +
+    horizon); a row dated d has a label within (d, d + label_span], which overlaps those
+    unless d >= T + label_span.
     """
     calendar = panel_dates(panel).unique().sort_values()
     last_trained = calendar.searchsorted(pd.Timestamp(trained_until), side="right") - 1
-    first = last_trained + horizon
+    first = last_trained + label_span
     return calendar[first] if first < len(calendar) else None
 
 
 def score_models(
     models: Mapping[str, ScoringModel],
     panel: pd.DataFrame,
-    horizon: int,
+    target: TargetSpec,
     rows: pd.Index | None = None,
     allow_in_sample: bool = False,
 ) -> Comparison:
     """Score every model on the rows (of ``rows``, when given) that all of them can forecast,
-    that have a realised ``horizon``-bar label, and (unless ``allow_in_sample``) that no model
+    that have a realised ``target`` label, and (unless ``allow_in_sample``) that no model
     trained on, labels included: a model scored on its own training period flatters itself."""
     for name, model in models.items():
-        if model.metadata.horizon != horizon:
+        if model.metadata.target() != target:
             raise LifecycleError(
-                f"{name} model forecasts {model.metadata.horizon}-bar returns but the comparison "
-                f"scores {horizon}-bar labels; compare models of the same target.horizon"
+                f"{name} model forecasts {model.metadata.target().describe()} but the "
+                f"comparison scores {target.describe()}; compare models of the same target"
             )
-    label = forward_log_return(panel, horizon).dropna()
+    label = target.labels(panel).dropna()
     inputs = {name: model.features(panel) for name, model in models.items()}
     shared = label.index
     for X in inputs.values():
@@ -109,7 +112,7 @@ def score_models(
         shared = shared.intersection(rows)
     if not allow_in_sample:
         for name, model in models.items():
-            first = first_unseen_date(panel, model.metadata.trained_until, horizon)
+            first = first_unseen_date(panel, model.metadata.trained_until, target.label_span)
             if first is None:
                 shared = shared[:0]
             else:

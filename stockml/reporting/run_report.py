@@ -33,11 +33,13 @@ def settings_note(settings: EvaluationSettings) -> Note:
             f"long the top {settings['top_k']} and short the bottom {settings['top_k']}, "
             "equal weight, against the equal-weight universe"
         )
+    entry = f", entered {settings.get('entry_lag', 0)} bar(s) after the signal"
+    label = f" Scored against: {settings['target']}." if "target" in settings else ""
     return Note(
-        f"Portfolio: {legs}; each held {settings['horizon']} bar(s); costs "
+        f"Portfolio: {legs}; each held {settings['horizon']} bar(s){entry}; costs "
         f"{settings['cost_bps']:g} bps per unit traded; annualised at "
         f"{settings['periods_per_year']:g} bars a year; IC decay to "
-        f"{settings['max_decay_horizon']} bars."
+        f"{settings['max_decay_horizon']} bars.{label}"
     )
 
 

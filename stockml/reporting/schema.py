@@ -9,7 +9,7 @@ are ISO-8601 strings; an undefined number is `null`.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 SCHEMA_VERSION = 1
 
@@ -21,6 +21,9 @@ class EvaluationSettings(TypedDict):
     top_k: int | None  # None: long the top quantile, short the bottom one
     cost_bps: float
     horizon: int  # bars each sub-portfolio is held (target.horizon)
+    # Documents written before target.entry_lag existed have neither key: lag 0, log return.
+    entry_lag: NotRequired[int]  # bars from the signal to entering (target.entry_lag)
+    target: NotRequired[str]  # the label y_true holds (stockml.target.TargetSpec.describe)
     max_decay_horizon: int
     periods_per_year: float  # annualisation, from the panel's bar frequency
     mode: Literal["long_short", "timing"]  # timing: one ticker, trade the forecast's sign

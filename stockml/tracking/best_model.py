@@ -56,7 +56,7 @@ def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
             log_plots(result.predictions, result.search)
         if cfg.tracking.log_report:
             log_report(result)
-        log_model(result.pipeline, result.data, int(cfg.target.horizon))
+        log_model(result.pipeline, result.data)
         mlflow.set_tag(MODEL_TAG, "true")
     # Reopening the run moved its end; the trial's duration is what it took to run.
     client.set_terminated(run_id, ended.info.status, end_time=ended.info.end_time)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from stockml.features.audit import audit_tags
 from stockml.pipeline import RESERVED_MODEL_KEYS
 from stockml.tracking.identity import RunIdentity, is_infrastructure, logged_model_name
 from stockml.tracking.requirement_check import without_distribution_scan
@@ -217,10 +218,12 @@ def log_result(
     params = run_params(config, choices)
     tags = {
         "data_fingerprint": result.data.fingerprint,
+        "target": result.data.target.describe(),  # the label every metric scores against
         "model": str(cfg.model._target_),
         "features": str(cfg.features.get("preset")),
         "run_dir": str(run_dir.resolve()),
         **package_versions(),
+        **audit_tags(cfg.features),
     }
     if result.search is not None:
         # Its cv_* metrics come from the folds the search selected on: optimistic by design.
@@ -259,11 +262,11 @@ def log_result(
     if cfg.tracking.log_report:
         log_report(result)
     if cfg.tracking.log_model:
-        log_model(result.pipeline, result.data, int(cfg.target.horizon))
+        log_model(result.pipeline, result.data)
 
 
 @without_distribution_scan()
-def log_model(pipeline: Pipeline, data: ModellingData, horizon: int) -> None:
+def log_model(pipeline: Pipeline, data: ModellingData) -> None:
     """Log the pipeline with the feature recipe it needs, so it predicts without its run.
 
     Logged into the active run under the name its pipeline tag holds (`standard-ridge`),
@@ -285,7 +288,7 @@ def log_model(pipeline: Pipeline, data: ModellingData, horizon: int) -> None:
         # Explicit, and matching the pinned requirements: MLflow 3's default (skops) would need
         # a package the requirements do not list, and refuses stockml's own estimator classes.
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-        metadata={METADATA_KEY: metadata_for(data.features, data.X_dev, horizon).to_dict()},
+        metadata={METADATA_KEY: metadata_for(data.features, data.X_dev, data.target).to_dict()},
     )
 
 

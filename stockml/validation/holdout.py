@@ -3,7 +3,8 @@
 Cross-validation on the development set chooses the model; the holdout is scored once, at
 the end, to estimate how the chosen model does on dates nothing was tuned on. The last
 ``horizon`` dates before the holdout are dropped from the development set, because their
-labels are realised inside the holdout period and would leak it into training.
+labels are realised inside the holdout period and would leak it into training. ``horizon`` is
+the label's whole reach, entry lag included (`stockml.target.TargetSpec.label_span`).
 """
 
 from __future__ import annotations

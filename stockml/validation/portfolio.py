@@ -16,11 +16,18 @@ Conventions (the README's "Does the signal make money?" says the same in prose):
   bars, the label's horizon, with ``1/horizon`` of the capital: the portfolio on a date is the
   average of the ``horizon`` most recent slices (staggered sub-portfolios, so the overlapping
   labels need no rebalancing calendar), and capital not yet given to a slice is in cash.
+  With a target ``entry_lag`` of ``L`` bars the label is measured from ``L`` bars after the
+  signal, and so is the portfolio: a slice formed on date ``t`` is entered at the close of
+  ``t + L`` (the first return it earns is ``t + L`` to ``t + L + 1``) and held ``horizon``
+  bars from there, exactly the bars its label spans. IC decay counts its 1..n bars from the
+  same entry bar. Quantile means average the label itself (``y_true``, so in its units: a
+  rank under ``target.transform=cs_rank``); the ``ls_*`` numbers always earn real returns.
   Weights are target weights, reset every bar; turnover is ``sum |w(d) - w(d-1)|`` and costs
   ``cost_bps`` basis points per unit of turnover.
 - **Edge effects.** The daily series covers the dates that have forecasts: the first
-  ``horizon - 1`` bars are partly in cash, the opening trades are charged, and slices formed
-  near the end are cut off at the last forecast date (their closing trades are not charged).
+  ``entry_lag + horizon - 1`` bars are partly in cash, the opening trades are charged, and
+  slices formed near the end are cut off at the last forecast date (their closing trades are
+  not charged; with an entry lag the last ``entry_lag`` slices are never entered).
 - **Drawdown** is the worst peak-to-trough fall of the compounded equity curve, reported as a
   negative number (-0.25 = lost a quarter from a peak), so for every ``ls_*`` metric but
   volatility and turnover higher is better.
@@ -77,8 +84,8 @@ FORECAST_SAMPLE_SIZE = 2000
 
 @dataclass(frozen=True)
 class PortfolioSettings:
-    """The `evaluation` config group (whose YAML holds the defaults), plus the label horizon
-    and the bar frequency."""
+    """The `evaluation` config group (whose YAML holds the defaults), plus the label's horizon
+    and entry lag (`stockml.target.TargetSpec`) and the bar frequency."""
 
     quantiles: int
     top_k: int | None
@@ -86,6 +93,7 @@ class PortfolioSettings:
     horizon: int
     max_decay_horizon: int
     periods_per_year: float
+    entry_lag: int = 0
 
     def document(self, mode: Literal["long_short", "timing"]) -> EvaluationSettings:
         return {
@@ -93,6 +101,7 @@ class PortfolioSettings:
             "top_k": self.top_k,
             "cost_bps": self.cost_bps,
             "horizon": self.horizon,
+            "entry_lag": self.entry_lag,
             "max_decay_horizon": self.max_decay_horizon,
             "periods_per_year": self.periods_per_year,
             "mode": mode,
@@ -129,16 +138,19 @@ class PriceGrid:
         self.tickers = close.columns
         self._close = close.to_numpy(dtype=float)
 
-    def forward(self, dates: pd.DatetimeIndex, tickers: pd.Index, bars: int) -> np.ndarray:
-        """``close[t + bars] / close[t]`` for every (date, ticker) pair of the two axes
-        (a len(dates) x len(tickers) array; NaN past the calendar's end or a missing price)."""
+    def forward(
+        self, dates: pd.DatetimeIndex, tickers: pd.Index, bars: int, lag: int = 0
+    ) -> np.ndarray:
+        """``close[t + lag + bars] / close[t + lag]`` for every (date, ticker) pair of the two
+        axes (a len(dates) x len(tickers) array; NaN past the calendar's end or a missing
+        price): the return from ``lag`` bars after ``t``, over ``bars`` bars."""
         rows = self.calendar.get_indexer(dates)
         cols = self.tickers.get_indexer(tickers)
-        padded = np.full((len(self.calendar) + bars + 1, len(self.tickers) + 1), np.nan)
+        padded = np.full((len(self.calendar) + lag + bars + 1, len(self.tickers) + 1), np.nan)
         padded[: len(self.calendar), : len(self.tickers)] = self._close
         # -1 (unknown date or ticker) and positions past the end all land on the NaN padding.
-        start = np.where(rows < 0, len(self.calendar), rows)
-        end = np.where(rows < 0, len(self.calendar), rows + bars)
+        start = np.where(rows < 0, len(self.calendar), rows + lag)
+        end = np.where(rows < 0, len(self.calendar), rows + lag + bars)
         cols = np.where(cols < 0, len(self.tickers), cols)
         return padded[np.ix_(end, cols)] / padded[np.ix_(start, cols)]
 
@@ -214,6 +226,16 @@ def staggered(formed: np.ndarray, horizon: int) -> np.ndarray:
     for lag in range(1, horizon):
         held[lag:] += formed[:-lag]
     return held / horizon
+
+
+def entered(held: np.ndarray, entry_lag: int) -> np.ndarray:
+    """The held weights ``entry_lag`` bars later: each slice goes on when its label starts,
+    not on the signal bar (cash until the first slice is entered)."""
+    if entry_lag == 0:
+        return held
+    late = np.zeros_like(held)
+    late[entry_lag:] = held[:-entry_lag]
+    return late
 
 
 def _return_stats(returns: np.ndarray, per_year: float) -> dict[str, float]:
@@ -323,7 +345,9 @@ def evaluate_portfolio(
     """
     grid = _Grid.of(predictions)
     mode: Literal["long_short", "timing"] = "timing" if len(grid.tickers) == 1 else "long_short"
-    held = staggered(formation_weights(grid, settings), settings.horizon)
+    held = entered(
+        staggered(formation_weights(grid, settings), settings.horizon), settings.entry_lag
+    )
     bar_return = prices.forward(grid.dates, grid.tickers, 1) - 1.0
     gross = (held * np.nan_to_num(bar_return)).sum(axis=1)
     changes = np.diff(held, axis=0, prepend=np.zeros((1, held.shape[1])))
@@ -358,16 +382,17 @@ def evaluate_portfolio(
 
 
 def ic_decay(
-    predictions: pd.DataFrame, prices: PriceGrid, max_horizon: int
+    predictions: pd.DataFrame, prices: PriceGrid, max_horizon: int, entry_lag: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean IC and rank IC of the forecast against the forward log return 1..max_horizon bars
-    ahead, averaged over dates by the rules of `regression_metrics` (undefined: NaN)."""
+    """Mean IC and rank IC of the forecast against the forward log return over 1..max_horizon
+    bars from the entry bar (``entry_lag`` bars after the signal), averaged over dates by the
+    rules of `regression_metrics` (undefined: NaN)."""
     grid = _Grid.of(predictions)
     ic, rank_ic = np.full(max_horizon, np.nan), np.full(max_horizon, np.nan)
     forecast_ranks = grid_ranks(grid.prediction)
     for bars in range(1, max_horizon + 1):
         with np.errstate(divide="ignore", invalid="ignore"):
-            ahead = np.log(prices.forward(grid.dates, grid.tickers, bars))
+            ahead = np.log(prices.forward(grid.dates, grid.tickers, bars, entry_lag))
         realised = np.where(grid.present, ahead, np.nan)
         ic[bars - 1] = mean_grid_correlation(realised, grid.prediction)
         rank_ic[bars - 1] = mean_grid_correlation(
@@ -395,7 +420,9 @@ def evaluate_period(
     # `daily_correlations` on the grid: the same per-date rules without a groupby.
     ic = grid_correlations(grid.label, grid.prediction)
     rank_ic = grid_correlations(grid.label, grid.prediction, rank=True)
-    decay_ic, decay_rank_ic = ic_decay(predictions, prices, settings.max_decay_horizon)
+    decay_ic, decay_rank_ic = ic_decay(
+        predictions, prices, settings.max_decay_horizon, settings.entry_lag
+    )
     rng = np.random.default_rng(0)
     sample = np.sort(rng.permutation(len(predictions))[:FORECAST_SAMPLE_SIZE])
     daily: DailySeries = {

@@ -6,6 +6,10 @@ not the rows: every ticker of a date falls on the same side, rows may come in an
 ``gap`` (at least the label horizon) dates are left out between training and test data so no
 training label is realised inside the test period.
 
+``horizon`` is how many dates past its own a row's label reaches: the target's horizon plus
+its entry lag (`stockml.target.TargetSpec.label_span`, which the cv configs pass), since a
+label measured from the bar after the signal ends one bar later.
+
 Dates (or intraday timestamps: a horizon and a gap then count bars) are read from X's
 ``date`` index level or DatetimeIndex, else from ``groups``. A bare array without groups is
 refused unless ``rows_are_dates=True`` says each row is a different date, because on a panel
