@@ -41,7 +41,7 @@ FIXED_MARGINS = {"l": 60, "r": 20, "t": 50, "b": 45}
 FOLD_PANELS_PER_ROW = 4
 DAILY_NAMES = {"gross": "gross", "net": "net of costs", "benchmark": "benchmark"}
 # Forecast vs realised is a 2-D histogram of the sampled pairs, not a scatter of them: a
-# scatter draws one SVG node per point (2,000 a period) and was the costliest figure to open.
+# scatter draws one SVG node per sampled pair and was the costliest figure to open.
 DENSITY_BINS = 40
 # Empty cells stay transparent (the grid shows through) and a cell of one pair is already
 # visible, so lone outliers are not lost as they would be on a linear white-to-blue scale.
