@@ -8,9 +8,9 @@ waits for it) with `data=synthetic features=full`, no MLflow and no job store, a
 rows (tickers x days; `--huge` adds a 20M-row ridge run, `--boosters` LightGBM and XGBoost
 runs at the largest size). For each run it prints the wall time, the process's peak RSS
 (from `os.wait4`, so it is that child's own peak) and where the time went: the run's own
-`timings` from metrics.json, the data stage split further by the `stockml.dataset` debug
-line (load, labels, features, assemble, split), and "other" (start-up, imports, recording).
-Then it checks the goals of issue 12 and prints each as met or missed.
+`timings` from metrics.json (the data stage also split into load, labels, features,
+assemble, split) and "other" (start-up, imports, writing the run's files). Then it checks the
+goals of issue 12 and prints each as met or missed.
 
 On a shared machine wall times are noisy: run it when the machine is otherwise idle, or
 compare only figures from the same invocation. The child's CPU time (user + system) is
@@ -23,7 +23,6 @@ import argparse
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -39,11 +38,11 @@ GOAL_20M_RSS = 12 * GIB
 GOAL_PER_ROW_GROWTH = 1.5
 # A stage shorter than this at 1M rows is start-up noise, not a per-row cost worth comparing.
 MIN_STAGE_S = 0.25
-STAGE_PATTERN = re.compile(r"(\w+_s)=([0-9.]+)")
 
 # The run's top-level stages, listed first; with "other" and any stage a newer run records,
-# they add up to the wall time. The stockml.dataset stages split data_s further.
-RUN_STAGES = ("data_s", "search_s", "cv_s", "fit_s", "scoring_s", "other_s")
+# they add up to the wall time. The data_* stages (from metrics.json too) split data_s.
+RUN_STAGES = ("data_s", "search_s", "cv_s", "fit_s", "scoring_s", "evaluation_s", "other_s")
+DATA_STAGE_PREFIX = "data_"
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,6 @@ def run_stockml(n_tickers: int, n_days: int, model: str, output_root: Path) -> R
         "tracking.enabled=false",
         "store.enabled=false",
         f"paths.output_root={output_root}",
-        "hydra.verbose=stockml.dataset",  # the data stage's own split of its time
     ]
     log_path = output_root / "console.log"
     output_root.mkdir(parents=True)
@@ -84,19 +82,24 @@ def run_stockml(n_tickers: int, n_days: int, model: str, output_root: Path) -> R
         raise RuntimeError(f"{' '.join(command)} failed:\n{console}")
     (metrics_path,) = output_root.glob("runs/*/*/metrics.json")
     stages = dict(json.loads(metrics_path.read_text())["timings"])
-    stages["other_s"] = wall - sum(stages.values())
-    for line in console.splitlines():
-        if "data stages:" in line:
-            stages.update({key: float(value) for key, value in STAGE_PATTERN.findall(line)})
+    top_level = {
+        key: value for key, value in stages.items() if not key.startswith(DATA_STAGE_PREFIX)
+    }
+    stages["other_s"] = wall - sum(top_level.values())
     cpu = usage.ru_utime + usage.ru_stime
     # ru_maxrss is in KiB on Linux
     return Run(n_tickers * n_days, model, wall, cpu, usage.ru_maxrss * 1024, stages)
 
 
+def _label(stage: str) -> str:
+    """Column heading: ``data_features_s`` -> ``features``, ``cv_s`` -> ``cv``."""
+    return stage.removesuffix("_s").removeprefix(DATA_STAGE_PREFIX)
+
+
 def print_runs(runs: list[Run]) -> None:
     names = list(RUN_STAGES) + sorted({key for run in runs for key in run.stages} - set(RUN_STAGES))
     header = f"{'rows':>11s} {'model':24s}{'wall s':>8s}{'cpu s':>8s}{'peak GiB':>9s}"
-    print(header + "".join(f"{name.removesuffix('_s'):>11s}" for name in names))
+    print(header + "".join(f"{_label(name):>11s}" for name in names))
     for run in runs:
         cells = "".join(
             f"{run.stages[name]:>11.2f}" if name in run.stages else f"{'-':>11s}" for name in names

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from stockml.csv_writer import write_csv
 from stockml.experiment import ExperimentResult
 from stockml.messages import first_line
 
@@ -108,7 +109,7 @@ def _write_results(run_dir: Path, result: ExperimentResult) -> list[Path]:
     features_path = run_dir / FEATURES_FILE
     features_path.write_text(json.dumps(result.data.feature_names, indent=2))
     predictions_path = run_dir / PREDICTIONS_FILE
-    result.predictions.to_csv(predictions_path, index=False, float_format="%.10g")
+    write_csv(result.predictions, predictions_path)
     evaluation_path = run_dir / EVALUATION_FILE
     evaluation_path.write_text(json.dumps(_json_safe(result.evaluation), allow_nan=False))
     written = [features_path, predictions_path, evaluation_path]

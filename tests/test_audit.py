@@ -206,6 +206,34 @@ def test_every_formula_column_is_audited(panel: pd.DataFrame) -> None:
     ]
 
 
+def test_a_formula_whose_operator_reads_ahead_is_refused(
+    panel: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grammar refuses negative lags, so a leaking formula needs a broken operator: with
+    `delay` patched to read n bars ahead, the audit (not the parser) must stop the formula."""
+    import dataclasses
+
+    import numpy as np
+
+    from stockml.features.formulas import parser
+
+    def lead(data: object, x: object, window: int) -> np.ndarray:
+        ahead = np.full_like(x.values, np.nan)
+        ahead[:-window] = x.values[window:]
+        return ahead
+
+    leaking = {
+        **parser.OPERATORS,
+        "delay": dataclasses.replace(parser.OPERATORS["delay"], compute=lead),
+    }
+    monkeypatch.setattr(parser, "OPERATORS", leaking)
+    builder = FeatureBuilder(preset="minimal", expressions={"peek": "close / delay(close, 1)"})
+    (result,) = audit_features(builder, panel)
+    assert result.feature == "peek" and result.moved == first_cut(panel)
+    with pytest.raises(InputError, match=r"^feature 'peek' reads the future"):
+        require_causal(builder, panel)
+
+
 def test_the_audit_table_lists_formula_columns_beside_custom_ones(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

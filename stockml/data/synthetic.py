@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from stockml.data.schema import PRICE_COLUMNS, make_panel_index
 from stockml.messages import InputError
@@ -55,7 +54,14 @@ def synthetic_panel(
     rng = np.random.default_rng(seed)
     shocks = rng.normal(0.0, volatility, size=(n_tickers, n_bars))
     # AR(1) along each ticker's bars: r[t] = signal * r[t-1] + shock[t], r[0] = shock[0]
-    returns = lfilter([1.0], [1.0, -signal], shocks, axis=1) if signal else shocks
+    if signal:
+        # Imported here: scipy.signal costs about a second of start-up (it parses its
+        # docstrings), and `stockml.data` is imported by every command, synthetic data or not.
+        from scipy.signal import lfilter
+
+        returns = lfilter([1.0], [1.0, -signal], shocks, axis=1)
+    else:
+        returns = shocks
     returns += drift
     start_price = rng.uniform(20.0, 200.0, size=(n_tickers, 1))
     close = start_price * np.exp(np.cumsum(returns, axis=1))

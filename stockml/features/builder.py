@@ -57,10 +57,48 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     (`stockml.features.audit`) and refuses one that reads ahead: every path that builds
     training features fits the builder on the training panel, while a saved model only
     transforms, so each training run is checked once and prediction is not slowed.
+
+    It takes a price panel, not a generic 2-D array: ``X`` is a ``(ticker, date)``-indexed
+    frame of open, high, low, close and volume, and the output has one row per input row.
+
+    Parameters
+    ----------
+    families : mapping of str to (mapping or None), default=None
+        Family name -> options, merged over the preset's options (see `FAMILIES`).
+    preset : str or None, default=None
+        A feature set of `PRESETS`; with neither argument, ``"technical"``.
+    dtype : {"float32", "float64"}, default="float64"
+        How the features are stored (they are always computed in float64).
+    expressions : mapping of str to str, default=None
+        Extra column name -> formula (`stockml.features.formulas`), after the preset's columns.
+    custom : sequence, default=None
+        The user's own feature functions (`stockml.features.custom`), after the formulas.
+    audit : bool, default=True
+        Whether `fit` proves every user-added feature causal and refuses one that reads ahead.
+
+    Examples
+    --------
+    >>> from stockml.data import synthetic_panel
+    >>> from stockml.features import FeatureBuilder
+    >>> panel = synthetic_panel(n_tickers=2, n_days=60, seed=0)
+    >>> builder = FeatureBuilder(preset="minimal", dtype="float32")
+    >>> features = builder.fit_transform(panel)
+    >>> features.shape, str(features.dtypes.iloc[0])
+    ((120, 10), 'float32')
+    >>> list(builder.get_feature_names_out()[:4])
+    ['ret_lag_1', 'ret_lag_2', 'ret_lag_5', 'roc_20']
+
+    Each ticker's first `warmup_rows` rows may be NaN; every later row is complete:
+
+    >>> builder.warmup_rows
+    20
+    >>> bool(features.groupby(level="ticker").tail(60 - 20).notna().all(axis=None))
+    True
     """
 
     def __init__(
         self,
+        *,
         families: Mapping[str, Mapping | None] | None = None,
         preset: str | None = None,
         dtype: str = DEFAULT_DTYPE,

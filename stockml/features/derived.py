@@ -36,6 +36,20 @@ def log_close_open(arrays: PanelArrays) -> np.ndarray:
     return arrays.cached("log_close_open", lambda: kernels.log_ratio(arrays.close, arrays.open))
 
 
+def close_mean(arrays: PanelArrays, window: int) -> np.ndarray:
+    """Rolling mean of close: the moving average of `trend` and the Bollinger mid-band."""
+    return arrays.cached(
+        ("close_mean", window), lambda: kernels.rolling_mean(arrays.close, arrays.windows(window))
+    )
+
+
+def volume_sum(arrays: PanelArrays, window: int) -> np.ndarray:
+    """Rolling sum of volume: relative volume divides by it, volume flow normalises by it."""
+    return arrays.cached(
+        ("volume_sum", window), lambda: kernels.rolling_sum(arrays.volume, arrays.windows(window))
+    )
+
+
 def rolling_high(arrays: PanelArrays, window: int) -> np.ndarray:
     return arrays.cached(
         ("rolling_high", window), lambda: kernels.rolling_max(arrays.high, arrays.windows(window))

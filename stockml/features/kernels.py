@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from scipy.signal import lfilter
 
 
@@ -29,6 +30,7 @@ class TickerWindows(BaseIndexer):
         start = np.maximum(end - window_size, first_row).astype(np.int64)
         super().__init__(window_size=window_size)
         self.bounds = (start, end)
+        self.first_row = first_row
 
     def get_window_bounds(
         self,
@@ -39,6 +41,11 @@ class TickerWindows(BaseIndexer):
         step: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         return self.bounds
+
+    def ticker_lengths(self) -> np.ndarray:
+        """Rows per ticker, in row order."""
+        starts = np.flatnonzero(self.first_row == np.arange(len(self.first_row)))
+        return np.diff(np.append(starts, len(self.first_row)))
 
     def partial(self) -> np.ndarray:
         """Mask of the rows whose window is cut short by the start of their ticker."""
@@ -62,12 +69,33 @@ def rolling_std(values: np.ndarray, windows: TickerWindows, ddof: int = 1) -> np
     return _rolling(values, windows).std(ddof=ddof).to_numpy()
 
 
+def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) -> np.ndarray:
+    """Rolling max (or min); on tickers of equal length, scipy's O(n) filter along each
+    ticker's row of the (ticker, row) view, about twice as fast as pandas' variable windows.
+
+    The filter compares exact values, so both paths give identical numbers; a window holding
+    a NaN is NaN in both (pandas' ``min_periods``).
+    """
+    window = windows.window_size
+    lengths = windows.ticker_lengths()
+    missing = np.isnan(values)
+    if len(lengths) == 0 or np.any(lengths != lengths[0]) or missing.any():
+        rolling = _rolling(values, windows)
+        return (rolling.max() if largest else rolling.min()).to_numpy()
+    extreme = maximum_filter1d if largest else minimum_filter1d
+    # origin (window - 1) // 2 turns scipy's centred window into the one ending at the row
+    matrix = values.reshape(len(lengths), int(lengths[0]))
+    result = extreme(matrix, size=window, axis=1, origin=(window - 1) // 2).reshape(-1)
+    result[windows.partial()] = np.nan
+    return result
+
+
 def rolling_min(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    return _rolling(values, windows).min().to_numpy()
+    return _rolling_extreme(values, windows, largest=False)
 
 
 def rolling_max(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    return _rolling(values, windows).max().to_numpy()
+    return _rolling_extreme(values, windows, largest=True)
 
 
 def rolling_skew(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
@@ -86,14 +114,18 @@ def rolling_rank(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
     """Share of the previous ``window - 1`` values below the current one, ties counting half.
 
     Counting over lags (a loop over the window, not the rows) is several times faster than
-    pandas' skiplist-based rolling rank for the short windows used as features.
+    pandas' skiplist-based rolling rank for the short windows used as features; the counts
+    go into the narrowest integer that holds them, which halves the memory traffic again.
     """
     window = windows.window_size
-    doubled = np.zeros(len(values), dtype=np.int32)
+    doubled = np.zeros(len(values), dtype=np.min_scalar_type(2 * (window - 1)))
+    below = np.empty(len(values), dtype=bool)
     for lag in range(1, window):
-        current, earlier = values[lag:], values[:-lag]
-        doubled[lag:] += earlier < current
-        doubled[lag:] += earlier <= current
+        current, earlier, flags = values[lag:], values[:-lag], below[lag:]
+        np.less(earlier, current, out=flags)
+        doubled[lag:] += flags
+        np.less_equal(earlier, current, out=flags)
+        doubled[lag:] += flags
     rank = doubled / (2.0 * (window - 1))
     rank[np.isnan(values) | windows.partial()] = np.nan
     return rank

@@ -67,7 +67,7 @@ def _bollinger(window: int, deviations: float) -> Feature:
     """Bollinger %B with a population standard deviation (ddof=0), as in ta."""
 
     def compute(arrays: PanelArrays) -> np.ndarray:
-        mean = kernels.rolling_mean(arrays.close, arrays.windows(window))
+        mean = derived.close_mean(arrays, window)
         width = deviations * kernels.rolling_std(arrays.close, arrays.windows(window), ddof=0)
         return kernels.ratio(arrays.close - (mean - width), 2.0 * width)
 

@@ -24,6 +24,36 @@ def mutual_info_scores(
 
     A module-level function so it pickles and can serve as ``SelectKBest(score_func=...)``
     through ``functools.partial``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Features.
+    y : array-like of shape (n_samples,)
+        Label.
+    random_state : int or None, default=0
+        Seed of the noise added to break ties; the same seed gives the same scores.
+    n_neighbors : int, default=3
+        Neighbours of the k-NN estimate.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+        One score per column, 0 for an independent one (up to estimation noise).
+
+    Examples
+    --------
+    >>> from functools import partial
+    >>> import numpy as np
+    >>> from sklearn.feature_selection import SelectKBest
+    >>> from stockml.features import mutual_info_scores
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = X[:, 2] ** 2 + 0.1 * rng.normal(size=200)
+    >>> mutual_info_scores(X, y).round(2)
+    array([0.06, 0.  , 1.76, 0.  ])
+    >>> SelectKBest(partial(mutual_info_scores, random_state=0), k=1).fit(X, y).get_support()
+    array([False, False,  True, False])
     """
     return mutual_info_regression(X, y, n_neighbors=n_neighbors, random_state=random_state)
 
@@ -34,10 +64,41 @@ class KBestMutualInfo(SelectorMixin, BaseEstimator):
     A ``k`` above the number of features keeps them all (no error and no warning: presets of
     different sizes share one selection config); ``k="all"`` does the same explicitly. Ties are
     broken by column order, so the selection is deterministic.
+
+    Parameters
+    ----------
+    k : int or "all", default=10
+        Number of features kept.
+    random_state : int or None, default=0
+        Seed of the noise `mutual_info_regression` adds; None draws a new one each fit.
+    n_neighbors : int, default=3
+        Neighbours of the k-NN mutual information estimate.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_features,)
+        Mutual information of each feature with the label, in nats.
+    n_features_in_ : int
+        Number of features seen by `fit`.
+
+    Examples
+    --------
+    A label that depends on the third feature non-linearly (no correlation to find):
+
+    >>> import numpy as np
+    >>> from stockml.features import KBestMutualInfo
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = X[:, 2] ** 2 + 0.1 * rng.normal(size=200)
+    >>> selector = KBestMutualInfo(k=1).fit(X, y)
+    >>> selector.get_support()
+    array([False, False,  True, False])
+    >>> selector.transform(X).shape
+    (200, 1)
     """
 
     def __init__(
-        self, k: int | str = 10, random_state: int | None = 0, n_neighbors: int = 3
+        self, k: int | str = 10, *, random_state: int | None = 0, n_neighbors: int = 3
     ) -> None:
         self.k = k
         self.random_state = random_state

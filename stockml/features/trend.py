@@ -19,10 +19,7 @@ from stockml.messages import InputError
 
 def _sma_gap(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
-        return (
-            kernels.ratio(arrays.close, kernels.rolling_mean(arrays.close, arrays.windows(window)))
-            - 1.0
-        )
+        return kernels.ratio(arrays.close, derived.close_mean(arrays, window)) - 1.0
 
     return Feature(f"sma_gap_{window}", window - 1, compute)
 

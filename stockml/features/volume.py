@@ -19,9 +19,7 @@ from stockml.features.spec import Family, Feature, Option
 
 def _relative_volume(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
-        return kernels.ratio(
-            arrays.volume, kernels.rolling_mean(arrays.volume, arrays.windows(window))
-        )
+        return kernels.ratio(arrays.volume, derived.volume_sum(arrays, window) / window)
 
     return Feature(f"volume_ratio_{window}", window - 1, compute)
 
@@ -33,7 +31,7 @@ def _volume_flow(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
         direction = np.sign(derived.log_return(arrays))
         signed = kernels.rolling_sum(direction * arrays.volume, arrays.windows(window))
-        return kernels.ratio(signed, kernels.rolling_sum(arrays.volume, arrays.windows(window)))
+        return kernels.ratio(signed, derived.volume_sum(arrays, window))
 
     return Feature(f"obv_flow_{window}", window, compute)
 

@@ -23,6 +23,7 @@ from stockml.features.audit import audit_tags
 from stockml.pipeline import RESERVED_MODEL_KEYS
 from stockml.tracking.identity import RunIdentity, is_infrastructure, logged_model_name
 from stockml.tracking.requirement_check import without_distribution_scan
+from stockml.tracking.store_template import seed_sqlite_store
 from stockml.tracking_uri import is_tracking_server, use_tracking_uri
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ def experiment_id(tracking: DictConfig) -> str:
 
     name = str(tracking.experiment_name)
     with sqlite_init_lock(str(tracking.uri)):
+        seed_sqlite_store(str(tracking.uri))
         use_tracking_uri(str(tracking.uri))
         experiment = mlflow.get_experiment_by_name(name)
         if experiment is not None:

@@ -36,7 +36,8 @@ def baseline_metrics(
     if last_return is not None:
         forecasts["last_return"] = last_return_forecast(last_return)
     return {
-        name: regression_metrics(y_true, forecast, dates) for name, forecast in forecasts.items()
+        name: regression_metrics(y_true, forecast, dates=dates)
+        for name, forecast in forecasts.items()
     }
 
 

@@ -23,16 +23,53 @@ OWNER = "split_holdout"
 def split_holdout(
     X: pd.DataFrame,
     y: pd.Series,
+    *,
     fraction: float | None = 0.2,
     start: Any = None,
     horizon: int = 1,
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
-    """``(X_dev, y_dev, X_hold, y_hold)``, holding out the most recent dates.
+    """Hold out the most recent dates, purging the dev dates whose labels reach into them.
 
-    The holdout is the last ``fraction`` of the unique dates (rounded, at least one), or,
-    when ``start`` is given, every date on or after ``start`` (``fraction`` is then ignored).
-    Dev keeps only dates at least ``horizon + 1`` date positions before the first holdout
-    date. Rows keep their order on both sides. Only ``X_dev`` may reach the splitters.
+    Like scikit-learn's ``train_test_split``, but never shuffled and cut on whole dates.
+    Only ``X_dev`` may reach the splitters and tuning; the holdout is scored once, at the end.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Features indexed by ``(ticker, date)`` (or by a DatetimeIndex), as `make_dataset`
+        returns them.
+    y : Series
+        Labels on ``X``'s index, row for row.
+    fraction : float or None, default=0.2
+        Share of the unique dates held out (rounded, at least one date), strictly between
+        0 and 1. Ignored when ``start`` is given.
+    start : date-like or None, default=None
+        Hold out every date on or after this one instead.
+    horizon : int, default=1
+        Label horizon in bars: the last ``horizon`` dates before the holdout are dropped from
+        dev, since their labels are realised inside it.
+
+    Returns
+    -------
+    X_dev, y_dev, X_hold, y_hold : DataFrame, Series, DataFrame, Series
+        Rows of the development and the holdout dates, in their original order.
+
+    Examples
+    --------
+    Six dates, two tickers; the last two dates are held out and the one before them purged:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from stockml.validation import split_holdout
+    >>> dates = pd.bdate_range("2024-01-01", periods=6)
+    >>> index = pd.MultiIndex.from_product([["AAA", "BBB"], dates], names=["ticker", "date"])
+    >>> X = pd.DataFrame({"x": np.arange(12.0)}, index=index)
+    >>> y = pd.Series(np.arange(12.0) / 100, index=index, name="target")
+    >>> X_dev, y_dev, X_hold, y_hold = split_holdout(X, y, fraction=0.34, horizon=1)
+    >>> X_dev.index.get_level_values("date").unique().strftime("%m-%d").tolist()
+    ['01-01', '01-02', '01-03']
+    >>> X_hold.index.get_level_values("date").unique().strftime("%m-%d").tolist()
+    ['01-05', '01-08']
     """
     horizon = check_int(OWNER, "horizon", horizon, 1)
     if not y.index.equals(X.index):

@@ -110,7 +110,7 @@ _POOLED: dict[str, Metric] = {
 }
 
 
-def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str, float]:
+def regression_metrics(y_true: Any, y_pred: Any, *, dates: Any = None) -> dict[str, float]:
     """Every metric in ``METRIC_NAMES`` plus ``icir`` and ``rank_icir``.
 
     Without ``dates``, IC and rank IC are pooled correlations over all rows and both ICIRs
@@ -121,6 +121,36 @@ def regression_metrics(y_true: Any, y_pred: Any, dates: Any = None) -> dict[str,
     reports the pooled time-series correlation: across two names the per-date correlation is
     always +1 or -1, a coin-flip hit rate rather than an IC. ICIR is the mean over the
     standard deviation (ddof=1) of the per-date series, NaN when that is undefined.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Realised returns.
+    y_pred : array-like of shape (n_samples,)
+        Forecasts.
+    dates : array-like of shape (n_samples,) or None, default=None
+        Each row's date; makes IC and rank IC cross-sectional (per date, then averaged).
+
+    Returns
+    -------
+    dict of str to float
+        ``mse``, ``mae``, ``rmse``, ``r2``, ``directional_accuracy``, ``ic``, ``rank_ic``,
+        ``icir`` and ``rank_icir``; NaN where undefined.
+
+    Examples
+    --------
+    >>> from stockml.validation import regression_metrics
+    >>> y_true = [0.01, -0.02, 0.03, 0.02, -0.01, 0.0]
+    >>> y_pred = [0.02, -0.01, 0.01, 0.01, 0.0, -0.01]
+    >>> scores = regression_metrics(y_true, y_pred)
+    >>> round(scores["mae"], 4), scores["directional_accuracy"]
+    (0.0117, 1.0)
+
+    With dates, the IC is the mean of each date's correlation across tickers:
+
+    >>> scores = regression_metrics(y_true, y_pred, dates=["d1"] * 3 + ["d2"] * 3)
+    >>> round(scores["ic"], 4), round(scores["rank_ic"], 4), round(scores["icir"], 2)
+    (0.6958, 0.5, 11.94)
     """
     y_true, y_pred = _as_vectors(y_true, y_pred)
     scores = {name: metric(y_true, y_pred) for name, metric in _POOLED.items()}

@@ -127,9 +127,38 @@ class _ForwardSplitter(_DateSplitter):
 class ExpandingWindowSplit(_ForwardSplitter):
     """Train on every date up to ``gap`` dates before each test block (anchored at the start).
 
-    Like scikit-learn's ``TimeSeriesSplit`` but on dates: ``test_size`` dates per fold
-    (default: as many as the first training window gets), ``min_train_size`` the minimum
-    number of training dates in the first fold, ``gap`` defaults to ``horizon``.
+    Like scikit-learn's ``TimeSeriesSplit``, but on dates, with a purge gap of at least the
+    label horizon: a training label is never realised inside the test block.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of test blocks; they are consecutive and end at the last date.
+    horizon : int, default=1
+        Label horizon in bars; the smallest ``gap`` allowed.
+    gap : int or None, default=None
+        Dates left out between training and test; None means ``horizon``.
+    test_size : int or None, default=None
+        Dates per test block; None gives as many as the first training window gets.
+    min_train_size : int or None, default=None
+        Training dates of the first fold (later folds have more); None derives it as above.
+    rows_are_dates : bool, default=False
+        Take each row of a bare array (no ``date`` index, no ``groups``) as its own date.
+        Refused otherwise: on a panel that guess would put one date on both sides.
+
+    Examples
+    --------
+    Ten dates, three folds: each fold trains on everything up to one date before its
+    test block (date 3, 5 and 7 are purged: their 1-bar labels end inside the test block).
+
+    >>> import numpy as np
+    >>> from stockml.validation import ExpandingWindowSplit
+    >>> splitter = ExpandingWindowSplit(n_splits=3, rows_are_dates=True)
+    >>> for train, test in splitter.split(np.zeros((10, 1))):
+    ...     print(train, test)
+    [0 1 2] [4 5]
+    [0 1 2 3 4] [6 7]
+    [0 1 2 3 4 5 6] [8 9]
     """
 
     _train_param = "min_train_size"
@@ -137,6 +166,7 @@ class ExpandingWindowSplit(_ForwardSplitter):
     def __init__(
         self,
         n_splits: int = 5,
+        *,
         horizon: int = 1,
         gap: int | None = None,
         test_size: int | None = None,
@@ -159,9 +189,36 @@ class WalkForwardSplit(_ForwardSplitter):
     """Train on a rolling window of ``train_size`` dates ending ``gap`` dates before each test.
 
     A fixed-length window keeps every fold's model equally informed, so fold scores are
-    comparable and regime drift shows up instead of being averaged away. By default the
-    window is as long as the first fold allows, and the test size matches
-    ``ExpandingWindowSplit``'s default.
+    comparable and regime drift shows up instead of being averaged away.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of test blocks; they are consecutive and end at the last date.
+    train_size : int or None, default=None
+        Dates in every training window; None makes it as long as the first fold allows.
+    test_size : int or None, default=None
+        Dates per test block; None matches ``ExpandingWindowSplit``'s default.
+    horizon : int, default=1
+        Label horizon in bars; the smallest ``gap`` allowed.
+    gap : int or None, default=None
+        Dates left out between training and test; None means ``horizon``.
+    rows_are_dates : bool, default=False
+        Take each row of a bare array (no ``date`` index, no ``groups``) as its own date.
+        Refused otherwise: on a panel that guess would put one date on both sides.
+
+    Examples
+    --------
+    A panel's rows work the same way (dates from its ``date`` index level, every ticker of a
+    date on one side); here each row is a date, so the positions read as dates:
+
+    >>> import numpy as np
+    >>> from stockml.validation import WalkForwardSplit
+    >>> splitter = WalkForwardSplit(n_splits=2, train_size=4, rows_are_dates=True)
+    >>> for train, test in splitter.split(np.zeros((10, 1))):
+    ...     print(train, test)
+    [1 2 3 4] [6 7]
+    [3 4 5 6] [8 9]
     """
 
     _train_param = "train_size"
@@ -169,6 +226,7 @@ class WalkForwardSplit(_ForwardSplitter):
     def __init__(
         self,
         n_splits: int = 5,
+        *,
         train_size: int | None = None,
         test_size: int | None = None,
         horizon: int = 1,
@@ -195,11 +253,43 @@ class PurgedKFold(_DateSplitter):
     dates after it: the extra embargo also keeps out dates whose *features* (rolling windows)
     still overlap the test period. Training on the future is acceptable for model selection
     on a development set, never for a final out-of-sample estimate; use a holdout for that.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of contiguous test blocks (``numpy.array_split`` of the dates).
+    horizon : int, default=1
+        Label horizon in bars; the smallest ``gap`` allowed.
+    gap : int or None, default=None
+        Dates purged on each side of a test block; None means ``horizon``.
+    embargo : int, default=0
+        Extra dates left out after each test block only.
+    rows_are_dates : bool, default=False
+        Take each row of a bare array (no ``date`` index, no ``groups``) as its own date.
+        Refused otherwise: on a panel that guess would put one date on both sides.
+
+    Examples
+    --------
+    Two tickers over six business days: each test block holds whole dates (both tickers),
+    and the date on each side of it is purged.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from stockml.validation import PurgedKFold
+    >>> dates = pd.bdate_range("2024-01-01", periods=6)
+    >>> index = pd.MultiIndex.from_product([["AAA", "BBB"], dates], names=["ticker", "date"])
+    >>> X = pd.DataFrame({"x": np.arange(12.0)}, index=index)
+    >>> for train, test in PurgedKFold(n_splits=3).split(X):
+    ...     print(train, test)
+    [ 3  4  5  9 10 11] [0 1 6 7]
+    [ 0  5  6 11] [2 3 8 9]
+    [0 1 2 6 7 8] [ 4  5 10 11]
     """
 
     def __init__(
         self,
         n_splits: int = 5,
+        *,
         horizon: int = 1,
         gap: int | None = None,
         embargo: int = 0,
