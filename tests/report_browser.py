@@ -2,7 +2,7 @@
 
 What a reader would see is what is checked: the page opens from disk with no server, logs no
 console error and throws no page error, and every plotly figure has drawn an SVG of non-zero
-size. Used by the browser test and to take the README's screenshot.
+size with its series in it. Used by the browser test and to take the README's screenshot.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ CHROMIUM = "/usr/bin/chromium"
 REQUIRE_ENV = "STOCKML_REQUIRE_BROWSER"
 
 # Every figure container: the size of its main SVG (plotly draws one per figure, and another
-# for its hover layer: the first is the chart) and the type plotly gave its x axis.
+# for its hover layer: the first is the chart), the type plotly gave its x axis, how many
+# traces it was given and how many trace groups it drew on cartesian axes (lines, bars, a
+# heatmap's image; a trace without points draws none).
 FIGURES_SCRIPT = """
 () => Array.from(document.querySelectorAll('.plotly-graph-div')).map(div => {
     const svg = div.querySelector('.main-svg');
     const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
     const layout = div._fullLayout || {};
-    return {width: box.width, height: box.height, x_type: (layout.xaxis || {}).type || null};
+    return {width: box.width, height: box.height, x_type: (layout.xaxis || {}).type || null,
+            traces: (div.data || []).length,
+            drawn: div.querySelectorAll('.cartesianlayer .trace, .cartesianlayer .hm').length};
 })
 """
 
@@ -41,7 +45,8 @@ def chromium_or_skip() -> str:
 
 def open_report(page_path: Path, screenshot: Path, chromium: str) -> list[dict[str, Any]]:
     """Open the page, fail on any console or page error, save a full-page screenshot, and
-    return each figure as drawn: `width`, `height` (pixels) and `x_type` (its x axis)."""
+    return each figure as drawn: `width`, `height` (pixels), `x_type` (its x axis), `traces`
+    (given) and `drawn` (trace groups drawn on cartesian axes)."""
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []

@@ -27,7 +27,8 @@ FIGURES_PER_PERIOD = 6
 
 def _assert_all_drawn(figures: list[dict], expected: int) -> None:
     assert len(figures) == expected
-    empty = [i for i, f in enumerate(figures) if not (f["width"] > 0 and f["height"] > 0)]
+    empty = [i for i, f in enumerate(figures)
+             if not (f["width"] > 0 and f["height"] > 0 and f["drawn"] > 0)]  # fmt: skip
     assert not empty, f"figures {empty} drew nothing"
 
 
@@ -38,6 +39,8 @@ def test_a_runs_report_renders_every_figure_on_date_axes(tmp_path: Path) -> None
     screenshot = tmp_path / "report.png"
     figures = open_report(page, screenshot, chromium)
     _assert_all_drawn(figures, figure_count(run_sections(document, "stockml run test")))
+    undrawn = [i for i, f in enumerate(figures) if f["drawn"] != f["traces"]]
+    assert not undrawn, f"figures {undrawn} left series undrawn"  # every series has points
     for start in (0, FIGURES_PER_PERIOD):  # holdout, then CV
         dated = figures[start : start + DATED_FIGURES_PER_PERIOD]
         assert [f["x_type"] for f in dated] == ["date"] * DATED_FIGURES_PER_PERIOD

@@ -25,6 +25,7 @@ from stockml.reporting.run_figures import (
     cumulative_ic_figure,
     drawdown_figure,
     equity_figure,
+    forecast_figure,
     importance_figure,
 )
 from stockml.reporting.run_report import CV_LABEL, run_sections
@@ -62,6 +63,16 @@ def test_cumulative_ic_skips_undefined_dates() -> None:
     ic["ic"][3] = None  # IC of a date whose forecasts were all equal
     (trace,) = [t for t in cumulative_ic_figure(ic, "x").data if t.name == "IC"]
     np.testing.assert_allclose(np.asarray(trace.y, dtype=float), np.cumsum(_returns(ic["ic"])))
+
+
+def test_forecast_density_counts_every_sampled_pair() -> None:
+    period = synthetic_document(n_sample=500)["holdout"]
+    (density,) = forecast_figure(period, "x").data
+    sample = period["forecast_vs_realised"]
+    assert density.type == "histogram2d"
+    np.testing.assert_array_equal(np.asarray(density.x), sample["prediction"])
+    np.testing.assert_array_equal(np.asarray(density.y), sample["y_true"])
+    assert "500 sampled pairs" in forecast_figure(period, "x").layout.title.text
 
 
 def test_importance_shows_the_largest_features_by_size() -> None:

@@ -7,6 +7,11 @@ zoom by range) instead of one category label per bar. Graph objects rather than 
 express, and plotly's default template applied when the page is written: both cut the build
 of a figure from about 150 ms to about 15 ms (express and a per-figure template validate and
 copy much more), which is most of what a run's report costs.
+
+In the browser, the margins are fixed (`FIXED_MARGINS`, sized for these short tick labels)
+instead of plotly's default automatic margins: those draw each figure again once its tick
+labels are measured, which cost about a second of a run's page (bench_report.py); only the
+feature names, whose lengths nobody knows, keep an automatic margin.
 """
 
 from __future__ import annotations
@@ -32,8 +37,16 @@ IMPORTANCE_TITLES = {
     "selected": "selected features",
 }
 FIGURE_HEIGHT = 360
+FIXED_MARGINS = {"l": 60, "r": 20, "t": 50, "b": 45}
 FOLD_PANELS_PER_ROW = 4
 DAILY_NAMES = {"gross": "gross", "net": "net of costs", "benchmark": "benchmark"}
+# Forecast vs realised is a 2-D histogram of the sampled pairs, not a scatter of them: a
+# scatter draws one SVG node per sampled pair and was the costliest figure to open.
+DENSITY_BINS = 40
+# Empty cells stay transparent (the grid shows through) and a cell of one pair is already
+# visible, so lone outliers are not lost as they would be on a linear white-to-blue scale.
+DENSITY_COLORS = [[0.0, "rgba(99, 110, 250, 0)"], [1e-6, "rgba(99, 110, 250, 0.3)"],
+                  [1.0, "rgba(25, 30, 120, 1)"]]  # fmt: skip
 
 
 def _figure(traces: list[go.BaseTraceType], title: str, x_title: str, y_title: str,
@@ -41,9 +54,9 @@ def _figure(traces: list[go.BaseTraceType], title: str, x_title: str, y_title: s
     return go.Figure(
         traces,
         layout={
-            "title": title, "height": FIGURE_HEIGHT,
-            "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
-            "xaxis": {"title": x_title}, "yaxis": {"title": y_title}, **layout,
+            "title": title, "height": FIGURE_HEIGHT, "margin": FIXED_MARGINS,
+            "xaxis": {"title": x_title, "automargin": False},
+            "yaxis": {"title": y_title, "automargin": False}, **layout,
         },
     )  # fmt: skip
 
@@ -75,7 +88,7 @@ def drawdown_figure(daily: DailySeries, label: str) -> go.Figure:
     equity = _equity(daily)
     figure = _figure(_lines(equity / equity.cummax() - 1.0, DAILY_NAMES),
                      f"drawdown ({label})", "", "drawdown")  # fmt: skip
-    figure.update_yaxes(tickformat=".0%")
+    figure.update_yaxes(tickformat=".1~%")  # -0.5%, -1%: no repeated labels
     return figure
 
 
@@ -109,11 +122,14 @@ def ic_decay_figure(decay: ICDecay, label: str) -> go.Figure:
 
 
 def forecast_figure(period: PeriodEvaluation, label: str) -> go.Figure:
+    """How many sampled (forecast, realised) pairs fall in each cell (hover for the count)."""
     sample = period["forecast_vs_realised"]
     return _figure(
-        [go.Scatter(x=sample["prediction"], y=sample["y_true"], mode="markers",
-                    marker={"size": 4, "opacity": 0.35}, name="forecast")],
-        f"forecast vs realised, sampled points ({label})", "forecast", "realised forward return",
+        [go.Histogram2d(x=sample["prediction"], y=sample["y_true"], nbinsx=DENSITY_BINS,
+                        nbinsy=DENSITY_BINS, colorscale=DENSITY_COLORS, showscale=False,
+                        name="sampled pairs")],
+        f"forecast vs realised, density of {len(sample['prediction']):,} sampled pairs ({label})",
+        "forecast", "realised forward return",
     )  # fmt: skip
 
 
@@ -146,8 +162,10 @@ def folds_figure(folds: list[FoldEvaluation]) -> go.Figure:
         )  # fmt: skip
     figure.update_layout(
         title="scores per CV fold (hover a bar for its test period)",
-        height=max(FIGURE_HEIGHT, 220 * n_rows + 60), margin={"l": 60, "r": 20, "t": 70, "b": 40},
+        height=max(FIGURE_HEIGHT, 220 * n_rows + 60), margin={**FIXED_MARGINS, "t": 70},
     )  # fmt: skip
+    figure.update_xaxes(automargin=False)
+    figure.update_yaxes(automargin=False)
     return figure
 
 
@@ -156,8 +174,10 @@ def importance_figure(importance: FeatureImportance) -> go.Figure:
     frame = pd.DataFrame({"feature": importance["feature"], "importance": importance["importance"]})
     shown = frame.reindex(frame["importance"].abs().sort_values().index).tail(MAX_FEATURES_SHOWN)
     title = IMPORTANCE_TITLES[importance["kind"]]
-    return _figure(
+    figure = _figure(
         [go.Bar(x=shown["importance"], y=shown["feature"], orientation="h", name=title)],
         f"{title} (largest {len(shown)} by size)", importance["kind"], "",
         height=max(FIGURE_HEIGHT, 18 * len(shown) + 100),
     )  # fmt: skip
+    figure.update_yaxes(automargin=True)  # the margin grows to the longest feature name
+    return figure

@@ -206,64 +206,6 @@ def daily_correlations(y_true: Any, y_pred: Any, dates: Any, rank: bool = False)
     return pd.Series(daily, index=pd.Index(uniques, name="date"), name="rank_ic" if rank else "ic")
 
 
-def grid_ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks within each row of a date x ticker grid, NaN cells left out (and NaN)."""
-    return rankdata(values, axis=1, nan_policy="omit")
-
-
-def grid_correlations(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    rank: bool = False,
-    pred_ranks: np.ndarray | None = None,
-) -> np.ndarray:
-    """``daily_correlations`` for a date x ticker grid (NaN where a ticker has no row): one
-    value per grid row, by the same rules, in a few array passes and no groupby.
-
-    A cell is used where both sides are known. The IC decay correlates one forecast with
-    many horizons' returns, where the grouped version took seconds on a large holdout; it
-    passes ``pred_ranks`` (``grid_ranks(y_pred)``) so that the forecast is re-ranked only on
-    the rows where some return is unknown.
-    """
-    known = np.isfinite(y_true) & np.isfinite(y_pred)
-    x, y = np.where(known, y_true, np.nan), np.where(known, y_pred, np.nan)
-    if rank:
-        x = grid_ranks(x)
-        if pred_ranks is None:
-            y = grid_ranks(y)
-        else:
-            stale = (known != np.isfinite(y_pred)).any(axis=1)
-            y, masked = pred_ranks.copy(), y
-            y[stale] = grid_ranks(masked[stale])
-    count = known.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spreads = [np.fmax.reduce(side, axis=1) - np.fmin.reduce(side, axis=1) for side in (x, y)]
-        dx = x - np.nansum(x, axis=1, keepdims=True) / count[:, None]
-        dy = y - np.nansum(y, axis=1, keepdims=True) / count[:, None]
-        xy, xx, yy = (np.nansum(a * b, axis=1) for a, b in ((dx, dy), (dx, dx), (dy, dy)))
-        daily = np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
-    defined = (count >= MIN_NAMES_PER_DATE) & (spreads[0] > 0) & (spreads[1] > 0)
-    return np.where(defined, daily, np.nan)
-
-
-def mean_grid_correlation(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    rank: bool = False,
-    pred_ranks: np.ndarray | None = None,
-) -> float:
-    """The IC (rank IC with ``rank``) of a date x ticker grid exactly as ``regression_metrics``
-    reports it for the same rows: the mean of the defined per-date correlations, else the
-    pooled one (NaN when no row has both sides). ``pred_ranks``: see ``grid_correlations``."""
-    daily = grid_correlations(y_true, y_pred, rank, pred_ranks)
-    if np.isfinite(daily).any():
-        return float(np.nanmean(daily))
-    known = np.isfinite(y_true) & np.isfinite(y_pred)
-    if not known.any():
-        return float("nan")
-    return _POOLED["rank_ic" if rank else "ic"](y_true[known], y_pred[known])
-
-
 def _information_ratio(daily: np.ndarray) -> float:
     if daily.size < 2:
         return float("nan")

@@ -53,7 +53,7 @@ from stockml.reporting.schema import (
     PeriodEvaluation,
     QuantileReturns,
 )
-from stockml.validation.metrics import grid_correlations, grid_ranks, mean_grid_correlation
+from stockml.validation.cross_section import grid_correlations, grid_ranks, mean_grid_correlation
 
 # Portfolio metrics a sweep may optimise, and whether higher is better. The benchmark's are
 # reported beside them but are not a model's score, so they are not selectable.
@@ -136,7 +136,10 @@ class PriceGrid:
             close = close.loc[close.index < before]
         self.calendar = pd.DatetimeIndex(close.index)
         self.tickers = close.columns
-        self._close = close.to_numpy(dtype=float)
+        # One NaN row and column past the end: unknown dates and tickers, and bars past the
+        # calendar's end, all index into them (built once, as the IC decay asks per horizon).
+        self._padded = np.full((len(self.calendar) + 1, len(self.tickers) + 1), np.nan)
+        self._padded[:-1, :-1] = close.to_numpy(dtype=float)
 
     def forward(
         self, dates: pd.DatetimeIndex, tickers: pd.Index, bars: int, lag: int = 0
@@ -146,13 +149,11 @@ class PriceGrid:
         price): the return from ``lag`` bars after ``t``, over ``bars`` bars."""
         rows = self.calendar.get_indexer(dates)
         cols = self.tickers.get_indexer(tickers)
-        padded = np.full((len(self.calendar) + lag + bars + 1, len(self.tickers) + 1), np.nan)
-        padded[: len(self.calendar), : len(self.tickers)] = self._close
-        # -1 (unknown date or ticker) and positions past the end all land on the NaN padding.
-        start = np.where(rows < 0, len(self.calendar), rows + lag)
-        end = np.where(rows < 0, len(self.calendar), rows + lag + bars)
+        outside = len(self.calendar)
+        start = np.where((rows < 0) | (rows + lag >= outside), outside, rows + lag)
+        end = np.where((rows < 0) | (rows + lag + bars >= outside), outside, rows + lag + bars)
         cols = np.where(cols < 0, len(self.tickers), cols)
-        return padded[np.ix_(end, cols)] / padded[np.ix_(start, cols)]
+        return self._padded[np.ix_(end, cols)] / self._padded[np.ix_(start, cols)]
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,10 @@ def evaluate_portfolio(
     ``predictions`` has one row per (date, ticker) with ``prediction`` and ``y_true``; the
     portfolio earns the prices' one-bar forward returns (see the module docstring).
     """
-    grid = _Grid.of(predictions)
+    return _evaluate_grid(_Grid.of(predictions), prices, settings)
+
+
+def _evaluate_grid(grid: _Grid, prices: PriceGrid, settings: PortfolioSettings) -> PortfolioResult:
     mode: Literal["long_short", "timing"] = "timing" if len(grid.tickers) == 1 else "long_short"
     held = entered(
         staggered(formation_weights(grid, settings), settings.horizon), settings.entry_lag
@@ -387,7 +391,12 @@ def ic_decay(
     """Mean IC and rank IC of the forecast against the forward log return over 1..max_horizon
     bars from the entry bar (``entry_lag`` bars after the signal), averaged over dates by the
     rules of `regression_metrics` (undefined: NaN)."""
-    grid = _Grid.of(predictions)
+    return _decay(_Grid.of(predictions), prices, max_horizon, entry_lag)
+
+
+def _decay(
+    grid: _Grid, prices: PriceGrid, max_horizon: int, entry_lag: int
+) -> tuple[np.ndarray, np.ndarray]:
     ic, rank_ic = np.full(max_horizon, np.nan), np.full(max_horizon, np.nan)
     forecast_ranks = grid_ranks(grid.prediction)
     for bars in range(1, max_horizon + 1):
@@ -413,16 +422,14 @@ def evaluate_period(
     predictions: pd.DataFrame, prices: PriceGrid, settings: PortfolioSettings
 ) -> tuple[PeriodEvaluation, PortfolioResult]:
     """One period of the evaluation document, and its portfolio (metrics NaN, not null)."""
-    portfolio = evaluate_portfolio(predictions, prices, settings)
+    grid = _Grid.of(predictions)  # built once: the portfolio, the IC and its decay share it
+    portfolio = _evaluate_grid(grid, prices, settings)
     y_true = predictions["y_true"].to_numpy(dtype=float)
     forecast = predictions["prediction"].to_numpy(dtype=float)
-    grid = _Grid.of(predictions)
     # `daily_correlations` on the grid: the same per-date rules without a groupby.
     ic = grid_correlations(grid.label, grid.prediction)
     rank_ic = grid_correlations(grid.label, grid.prediction, rank=True)
-    decay_ic, decay_rank_ic = ic_decay(
-        predictions, prices, settings.max_decay_horizon, settings.entry_lag
-    )
+    decay_ic, decay_rank_ic = _decay(grid, prices, settings.max_decay_horizon, settings.entry_lag)
     rng = np.random.default_rng(0)
     sample = np.sort(rng.permutation(len(predictions))[:FORECAST_SAMPLE_SIZE])
     daily: DailySeries = {

@@ -1,0 +1,88 @@
+"""The grid correlations against a plain pandas per-date reference, on ragged grids with ties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import pearsonr, spearmanr
+
+from stockml.validation.cross_section import grid_correlations, grid_ranks, mean_grid_correlation
+
+
+def ragged_grid(seed: int, shape: tuple[int, int] = (40, 9)) -> tuple[np.ndarray, np.ndarray]:
+    """A label grid with ties (rounded values), a forecast grid, tickers missing on some
+    dates, and the edge cases the rules name: a date with two names, a constant forecast."""
+    rng = np.random.default_rng(seed)
+    label = np.round(rng.normal(size=shape), 1)
+    forecast = rng.normal(size=shape)
+    label[rng.random(shape) < 0.15] = np.nan
+    forecast[rng.random(shape) < 0.15] = np.nan
+    forecast[3, 2:] = np.nan  # at most two names that day
+    forecast[5] = 0.25  # no signal that day
+    label[7, :] = np.nan  # an empty date
+    return label, forecast
+
+
+def per_date_reference(label: np.ndarray, forecast: np.ndarray, rank: bool) -> np.ndarray:
+    """One pandas correlation per date over the names with both sides, by the stated rules."""
+    out = []
+    for x, y in zip(label, forecast, strict=True):
+        pair = pd.DataFrame({"x": x, "y": y}).dropna()
+        if len(pair) < 3 or pair["x"].nunique() == 1 or pair["y"].nunique() == 1:
+            out.append(math.nan)
+        else:
+            out.append(pair["x"].corr(pair["y"], method="spearman" if rank else "pearson"))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ranks_equal_pandas_average_ranks(seed) -> None:
+    label, forecast = ragged_grid(seed)
+    for grid in (label, forecast):
+        expected = pd.DataFrame(grid).rank(axis=1, method="average").to_numpy()
+        np.testing.assert_array_equal(grid_ranks(grid), expected)
+    assert (pd.DataFrame(label).apply(pd.Series.duplicated, axis=1) & ~np.isnan(label)).any(
+        axis=None
+    )  # ties really occur
+
+
+def test_ranks_of_an_empty_or_all_missing_grid_are_missing() -> None:
+    assert grid_ranks(np.empty((0, 4))).shape == (0, 4)
+    assert np.isnan(grid_ranks(np.full((2, 3), np.nan))).all()
+
+
+@pytest.mark.parametrize("rank", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_correlations_equal_a_pandas_per_date_reference(seed, rank) -> None:
+    label, forecast = ragged_grid(seed)
+    got = grid_correlations(label, forecast, rank=rank)
+    expected = per_date_reference(label, forecast, rank)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    assert np.isnan(got[[3, 5, 7]]).all()
+    assert np.isfinite(got).sum() > 30
+
+
+def test_forecast_ranks_reused_where_returns_are_unknown_give_the_same_rank_ic() -> None:
+    label, forecast = ragged_grid(3)
+    label[-4:, ::2] = np.nan  # returns unknown near the end: those dates must be re-ranked
+    np.testing.assert_allclose(
+        grid_correlations(label, forecast, rank=True, pred_ranks=grid_ranks(forecast)),
+        per_date_reference(label, forecast, rank=True),
+        rtol=1e-12,
+    )
+
+
+def test_with_no_defined_date_the_mean_is_the_pooled_correlation() -> None:
+    label, forecast = ragged_grid(4, shape=(30, 2))  # two names: no per-date IC
+    both = np.isfinite(label) & np.isfinite(forecast)
+    assert mean_grid_correlation(label, forecast) == pytest.approx(
+        pearsonr(label[both], forecast[both])[0]
+    )
+    assert mean_grid_correlation(label, forecast, rank=True) == pytest.approx(
+        spearmanr(label[both], forecast[both])[0]
+    )
+    assert math.isnan(mean_grid_correlation(np.full((3, 2), np.nan), forecast[:3]))
