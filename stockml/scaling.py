@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import StandardScaler
+from sklearn import preprocessing
 from sklearn.utils import _safe_indexing
 
 # 2**18 rows: a float64 block of 65 features is ~130 MiB, small beside a 5M-row matrix, and
@@ -23,8 +23,10 @@ from sklearn.utils import _safe_indexing
 DEFAULT_BATCH_SIZE = 262_144
 
 
-class BlockStandardScaler(StandardScaler):
-    """`StandardScaler` fitted in blocks of ``batch_size`` rows (same parameters otherwise).
+class StandardScaler(preprocessing.StandardScaler):
+    """scikit-learn's `StandardScaler` fitted in blocks of ``batch_size`` rows (same
+    parameters otherwise). It keeps the name: pipelines and their MLflow models are named by
+    their steps' classes (`standardscaler-ridge`), and a drop-in should not rename them.
 
     Only a dense 2-D matrix (array or frame) of more than ``batch_size`` rows without sample
     weights is fitted in blocks; anything else goes to sklearn's `fit` unchanged, so weighted
@@ -43,7 +45,7 @@ class BlockStandardScaler(StandardScaler):
         super().__init__(copy=copy, with_mean=with_mean, with_std=with_std)
         self.batch_size = batch_size
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> BlockStandardScaler:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> StandardScaler:
         """Compute the mean and standard deviation from row blocks of ``X``."""
         if not isinstance(self.batch_size, Integral) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")

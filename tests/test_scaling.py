@@ -1,4 +1,4 @@
-"""BlockStandardScaler against scikit-learn's StandardScaler, its API checks and its memory."""
+"""stockml's block-fitted StandardScaler against scikit-learn's: values, API checks, memory."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from stockml.config import compose_config
 from stockml.pipeline import build_pipeline, build_step
-from stockml.scaling import BlockStandardScaler
+from stockml.scaling import StandardScaler as BlockStandardScaler
 
 FITTED = ("mean_", "var_", "scale_", "n_samples_seen_")
 
