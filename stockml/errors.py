@@ -67,6 +67,11 @@ def unknown_command_message(word: str, suggestion: str | None) -> str:
     )
 
 
+# A companion command's (`stockml-reproduce`, `stockml-audit`, ...) exit code for a bad command
+# or input: argparse's own for a usage error, so a script can tell it from a result (audit: 1).
+COMMAND_ERROR_EXIT = 2
+
+
 def user_error_message(exc: BaseException) -> str | None:
     """The one-line message for an error the user caused, or None for a bug.
 

@@ -16,11 +16,11 @@ from stockml.commands import summary
 from stockml.config import compose_config
 from stockml.console_table import table
 from stockml.data.schema import format_stamp
+from stockml.errors import COMMAND_ERROR_EXIT as ERROR_EXIT
 from stockml.errors import user_error_message
 from stockml.features.audit import AuditResult, audit_features
 
 LEAK_EXIT = 1
-ERROR_EXIT = 2
 HEADER = ("FEATURE", "WARM-UP", "CAUSAL", "FIRST MOVED")
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from stockml.commands import summary
 from stockml.console_table import frame_table, table
+from stockml.errors import COMMAND_ERROR_EXIT as ERROR_EXIT
 from stockml.errors import user_error_message
 from stockml.lifecycle.errors import LifecycleError
 from stockml.messages import first_line
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 # MLflow draws a progress bar on stderr for every download; keep the commands' output readable.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-
-ERROR_EXIT = 2
 
 
 class _Parser(argparse.ArgumentParser):
