@@ -244,9 +244,17 @@ def sortable_codes(index: pd.Index, level: str) -> np.ndarray:
 
 
 def time_order(codes: RowCodes, keep: np.ndarray) -> np.ndarray:
-    """Positions of the rows where ``keep`` is true, ordered by date, then ticker."""
+    """Positions of the rows where ``keep`` is true, ordered by date, then ticker.
+
+    Rows grouped by ticker in ticker order (every panel is) need only a stable sort by
+    date, which NumPy does by radix for date codes that fit 16 bits: about twice as fast
+    as the two-key sort that any other row order takes.
+    """
     rows = np.flatnonzero(keep)
-    return rows[np.lexsort((codes.tickers[rows], codes.dates[rows]))]
+    tickers, dates = codes.tickers[rows], codes.dates[rows]
+    if len(rows) and np.all(tickers[1:] >= tickers[:-1]):
+        return rows[np.argsort(dates.astype(np.min_scalar_type(dates.max())), kind="stable")]
+    return rows[np.lexsort((tickers, dates))]
 
 
 def complete_rows(columns: Iterable[np.ndarray], label: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 from stockml.data import synthetic_panel
 from stockml.dataset import make_design_matrix
 from stockml.features import FeatureBuilder
-from stockml.target import TargetSpec, forward_log_return, make_dataset
+from stockml.target import RowCodes, TargetSpec, forward_log_return, make_dataset, time_order
 
 BUILDER = FeatureBuilder(preset="full", dtype="float64")
 
@@ -64,3 +64,16 @@ def test_trailing_log_return_stays_within_each_ticker() -> None:
     expected = (log_close - log_close.groupby(level="ticker").shift(3)).to_numpy()
     rows = np.random.default_rng(0).permutation(len(panel))
     np.testing.assert_array_equal(TargetSpec(horizon=3).trailing(panel, rows), expected[rows])
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["by ticker", "any order"])
+def test_time_order_is_the_two_key_sort(shuffled: bool) -> None:
+    """The date-only stable sort of ticker-grouped rows is the (date, ticker) lexsort."""
+    panel = _ragged_panel()
+    if shuffled:
+        panel = panel.iloc[np.random.default_rng(0).permutation(len(panel))]
+    codes = RowCodes.of(panel.index)
+    keep = np.random.default_rng(1).random(len(panel)) < 0.7
+    rows = np.flatnonzero(keep)
+    expected = rows[np.lexsort((codes.tickers[rows], codes.dates[rows]))]
+    np.testing.assert_array_equal(time_order(codes, keep), expected)
