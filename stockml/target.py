@@ -155,18 +155,22 @@ class TargetSpec:
         baseline is scored on the label's scale. NaN where the ticker has no bar ``horizon``
         rows back (rows are grouped by ticker)."""
         close = panel["close"].to_numpy()
-        codes = RowCodes.of(panel.index)
-        every = np.arange(len(close))
-        earlier = every - self.horizon
+        rows = np.asarray(rows, dtype=np.intp)
+        # only a cross-sectional step needs every row's value; a plain return, only ``rows``'
+        at = np.arange(len(close)) if self.cross_sectional else rows
+        tickers = sortable_codes(panel.index, TICKER_LEVEL)
+        earlier = at - self.horizon
         known = earlier >= 0
-        known[known] = codes.tickers[earlier[known]] == codes.tickers[every[known]]
-        now, then = every[known], earlier[known]
-        trailing = np.full(len(close), np.nan)
+        known[known] = tickers[earlier[known]] == tickers[at[known]]
+        now, then = at[known], earlier[known]
+        trailing = np.full(len(at), np.nan)
         if self.kind == "log_return":
             trailing[known] = np.log(close[now]) - np.log(close[then])
         else:
             trailing[known] = close[now] / close[then] - 1.0
-        return self._across_tickers(trailing, codes)[rows]
+        if not self.cross_sectional:
+            return trailing
+        return self._across_tickers(trailing, RowCodes.of(panel.index))[rows]
 
     def _across_tickers(self, values: np.ndarray, codes: RowCodes) -> np.ndarray:
         """Per-row returns of this spec's kind -> its labels: the excess over each date's
