@@ -9,6 +9,8 @@ values incomparable with later ones. `ewm` is recursive and runs on the padded m
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
@@ -42,13 +44,17 @@ class TickerWindows(BaseIndexer):
     ) -> tuple[np.ndarray, np.ndarray]:
         return self.bounds
 
+    @cached_property
     def ticker_lengths(self) -> np.ndarray:
         """Rows per ticker, in row order."""
         starts = np.flatnonzero(self.first_row == np.arange(len(self.first_row)))
         return np.diff(np.append(starts, len(self.first_row)))
 
+    @cached_property
     def partial(self) -> np.ndarray:
-        """Mask of the rows whose window is cut short by the start of their ticker."""
+        """Mask of the rows whose window is cut short by the start of their ticker (computed
+        once: the windows are shared by every feature of that length, and the mask is read
+        only)."""
         start, end = self.bounds
         return end - start < self.window_size
 
@@ -77,7 +83,7 @@ def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) 
     a NaN is NaN in both (pandas' ``min_periods``).
     """
     window = windows.window_size
-    lengths = windows.ticker_lengths()
+    lengths = windows.ticker_lengths
     missing = np.isnan(values)
     if len(lengths) == 0 or np.any(lengths != lengths[0]) or missing.any():
         rolling = _rolling(values, windows)
@@ -86,7 +92,7 @@ def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) 
     # origin (window - 1) // 2 turns scipy's centred window into the one ending at the row
     matrix = values.reshape(len(lengths), int(lengths[0]))
     result = extreme(matrix, size=window, axis=1, origin=(window - 1) // 2).reshape(-1)
-    result[windows.partial()] = np.nan
+    result[windows.partial] = np.nan
     return result
 
 
@@ -127,14 +133,14 @@ def rolling_rank(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
         np.less_equal(earlier, current, out=flags)
         doubled[lag:] += flags
     rank = doubled / (2.0 * (window - 1))
-    rank[np.isnan(values) | windows.partial()] = np.nan
+    rank[np.isnan(values) | windows.partial] = np.nan
     return rank
 
 
 def causal_fir(values: np.ndarray, weights: np.ndarray, windows: TickerWindows) -> np.ndarray:
     """sum_k weights[k] * values[t - k] over ``len(weights) == windows.window_size`` rows."""
     filtered = np.convolve(values, weights)[: len(values)]
-    filtered[windows.partial()] = np.nan
+    filtered[windows.partial] = np.nan
     return filtered
 
 
