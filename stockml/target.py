@@ -141,10 +141,12 @@ class TargetSpec:
         codes = codes or RowCodes.of(panel.index)
         tickers, dates = codes.tickers, codes.dates
         close = panel["close"].to_numpy(dtype=np.float64)
-        table = np.full((int(tickers.max()) + 1, int(dates.max()) + 1 + self.label_span), np.nan)
-        table[tickers, dates] = close
+        width = int(dates.max()) + 1 + self.label_span
+        table = np.full((int(tickers.max()) + 1) * width, np.nan)
+        cells = tickers * width + dates  # the flat table's cells: cheaper than 2-D indexing
+        table[cells] = close
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = table[tickers, dates + self.label_span] / table[tickers, dates + self.entry_lag]
+            ratio = table[cells + self.label_span] / table[cells + self.entry_lag]
             values = np.log(ratio) if self.kind == "log_return" else ratio - 1.0
         return pd.Series(self._across_tickers(values, codes), index=panel.index, name=TARGET_NAME)
 
