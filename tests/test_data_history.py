@@ -78,3 +78,19 @@ def test_fingerprint_changes_with_the_index(panel: pd.DataFrame) -> None:
 
 def test_fingerprint_changes_with_column_names(panel: pd.DataFrame) -> None:
     assert fingerprint(panel.rename(columns={"volume": "vol"})) != fingerprint(panel)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "digest"),
+    [
+        ({"n_tickers": 3, "n_days": 300, "seed": 7}, "8a1f5a2b61842c9f"),
+        (
+            {"n_tickers": 4, "n_days": 200, "seed": 2, "signal": 0.05, "freq": "1h"},
+            "e7b54f1591d49572",
+        ),
+    ],
+)
+def test_synthetic_panels_keep_their_recorded_fingerprints(arguments: dict, digest: str) -> None:
+    """Runs record the fingerprint of their synthetic data: its generator must not drift
+    (digests recorded before the generator wrote columns in place)."""
+    assert fingerprint(synthetic_panel(**arguments)) == digest
