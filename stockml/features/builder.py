@@ -366,7 +366,8 @@ def _ticker_blocks(
     ticker_bounds = np.append(first_tickers, len(ends))
     row_bounds = np.concatenate([[0], ends])[ticker_bounds]
     block_of = np.searchsorted(row_bounds, rows, side="right") - 1
-    by_block = np.argsort(block_of, kind="stable")
+    # block numbers are small: as the narrowest unsigned type, NumPy's stable sort is a radix sort
+    by_block = np.argsort(block_of.astype(np.min_scalar_type(len(first_tickers))), kind="stable")
     counts = np.bincount(block_of, minlength=len(first_tickers))
     for number, targets in enumerate(np.split(by_block, np.cumsum(counts)[:-1])):
         if len(targets):
