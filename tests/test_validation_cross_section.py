@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import pearsonr, spearmanr
 
-from stockml.validation.cross_section import grid_correlations, grid_ranks, mean_grid_correlation
+from stockml.validation.cross_section import grid_correlations, grid_ranks
+from stockml.validation.metrics import mean_grid_correlation
 
 
 def ragged_grid(seed: int, shape: tuple[int, int] = (40, 9)) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,34 @@ row-wise numpy reduction over the whole grid, with the same rules as ``daily_cor
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from stockml.validation.metrics import MIN_NAMES_PER_DATE, regression_metrics
+# Fewest tickers on a date for its cross-sectional correlation to count (see
+# `stockml.validation.metrics.regression_metrics`).
+MIN_NAMES_PER_DATE = 3
+
+
+def date_grid(dates: object, *columns: np.ndarray) -> tuple[pd.Index, list[np.ndarray]]:
+    """(the sorted distinct dates, each column as a date x slot grid): row ``i`` of a grid holds
+    the values of the rows on the ``i``-th date, left-aligned, NaN after them.
+
+    A per-date correlation only needs each date's rows side by side, not which ticker is in
+    which column, so rows given with their dates alone (CV folds, `regression_metrics`) get
+    the grid functions' whole-array passes instead of a pandas groupby per metric. One stable
+    sort by date code places every row; the grid is as wide as the busiest date.
+    """
+    codes, uniques = pd.factorize(pd.Index(dates), sort=True)
+    counts = np.bincount(codes, minlength=len(uniques))
+    order = np.argsort(codes, kind="stable")
+    starts = np.cumsum(counts) - counts
+    slot = np.arange(len(codes)) - np.repeat(starts, counts)
+    rows, shape = codes[order], (len(uniques), int(counts.max(initial=0)))
+    grids = []
+    for column in columns:
+        grid = np.full(shape, np.nan)
+        grid[rows, slot] = np.asarray(column, dtype=float)[order]
+        grids.append(grid)
+    return uniques, grids
 
 
 def grid_ranks(values: np.ndarray) -> np.ndarray:
@@ -95,21 +121,3 @@ def _row_pearson(x: np.ndarray, y: np.ndarray, known: np.ndarray) -> np.ndarray:
         daily = np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
     defined = (count >= MIN_NAMES_PER_DATE) & ~constant[0] & ~constant[1]
     return np.where(defined, daily, np.nan)
-
-
-def mean_grid_correlation(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    rank: bool = False,
-    pred_ranks: np.ndarray | None = None,
-) -> float:
-    """The IC (rank IC with ``rank``) of a date x ticker grid exactly as ``regression_metrics``
-    reports it for the same rows: the mean of the defined per-date correlations, else the
-    pooled one (NaN when no row has both sides). ``pred_ranks``: see ``grid_correlations``."""
-    daily = grid_correlations(y_true, y_pred, rank, pred_ranks)
-    if np.isfinite(daily).any():
-        return float(np.nanmean(daily))
-    known = np.isfinite(y_true) & np.isfinite(y_pred)
-    if not known.any():
-        return float("nan")
-    return regression_metrics(y_true[known], y_pred[known])["rank_ic" if rank else "ic"]

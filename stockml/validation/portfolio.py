@@ -53,7 +53,8 @@ from stockml.reporting.schema import (
     PeriodEvaluation,
     QuantileReturns,
 )
-from stockml.validation.cross_section import grid_correlations, grid_ranks, mean_grid_correlation
+from stockml.validation.cross_section import grid_correlations, grid_ranks
+from stockml.validation.metrics import mean_grid_correlation
 
 # Portfolio metrics a sweep may optimise, and whether higher is better. The benchmark's are
 # reported beside them but are not a model's score, so they are not selectable.
