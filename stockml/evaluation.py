@@ -197,8 +197,8 @@ def evaluate_forecasts(
     (a held position's next bar, an IC-decay horizon) that would end inside the holdout is
     unknown there, exactly as it was when those dates were forecast.
     """
-    holdout_start = panel_dates(data.X_holdout).min()
-    dev_prices = PriceGrid(data.panel, before=holdout_start)
+    prices = PriceGrid(data.panel)
+    dev_prices = prices.truncated(panel_dates(data.X_holdout).min())
     folds = [
         replace(
             fold,
@@ -211,7 +211,7 @@ def evaluate_forecasts(
         )
         for fold in cv.folds
     ]
-    holdout_period, portfolio = evaluate_period(holdout, PriceGrid(data.panel), settings)
+    holdout_period, portfolio = evaluate_period(holdout, prices, settings)
     oof = stitched_predictions(cv, data.X_dev, data.y_dev)
     cv_period = evaluate_period(oof, dev_prices, settings)[0] if len(oof) else None
     recorded = settings.document(portfolio.mode)

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import make_scorer
 
-from stockml.validation.cross_section import date_grid, grid_correlations
+from stockml.validation.cross_section import ForecastGrid, date_grid
 
 METRIC_NAMES: tuple[str, ...] = (
     "mse",
@@ -89,6 +89,8 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    if _is_constant(x) or _is_constant(y):  # undefined; ranking every row would not change it
+        return float("nan")
     return _pearson(rankdata(x), rankdata(y))
 
 
@@ -194,19 +196,16 @@ def _daily_correlations(
         uniques = pd.factorize(pd.Index(dates), sort=True)[1]
         return uniques, (np.full(len(uniques), np.nan), np.full(len(uniques), np.nan))
     uniques, (true, pred) = date_grid(dates, y_true, y_pred)
-    return uniques, (grid_correlations(true, pred), grid_correlations(true, pred, rank=True))
+    return uniques, ForecastGrid(pred).correlations(true)
 
 
-def mean_grid_correlation(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    rank: bool = False,
-    pred_ranks: np.ndarray | None = None,
+def mean_daily_correlation(
+    daily: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False
 ) -> float:
     """The IC (rank IC with ``rank``) of a date x ticker grid exactly as ``regression_metrics``
-    reports it for the same rows: the mean of the defined per-date correlations, else the
-    pooled one (NaN when no row has both sides). ``pred_ranks``: see ``grid_correlations``."""
-    daily = grid_correlations(y_true, y_pred, rank, pred_ranks)
+    reports it for the same rows, from its per-date values ``daily`` (`grid_correlations`):
+    their mean where any is defined, else the pooled correlation of the cells where both
+    grids are known (NaN when there are none)."""
     if np.isfinite(daily).any():
         return float(np.nanmean(daily))
     known = np.isfinite(y_true) & np.isfinite(y_pred)
