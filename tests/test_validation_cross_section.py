@@ -50,6 +50,14 @@ def test_ranks_equal_pandas_average_ranks(seed) -> None:
     )  # ties really occur
 
 
+def test_ranks_of_a_full_grid_equal_pandas_average_ranks() -> None:
+    """No missing cell: the masking is skipped; ties and tie-free rows alike."""
+    rng = np.random.default_rng(9)
+    for grid in (np.round(rng.normal(size=(20, 7)), 1), rng.normal(size=(20, 7))):
+        expected = pd.DataFrame(grid).rank(axis=1, method="average").to_numpy()
+        np.testing.assert_array_equal(grid_ranks(grid), expected)
+
+
 def test_ranks_of_an_empty_or_all_missing_grid_are_missing() -> None:
     assert grid_ranks(np.empty((0, 4))).shape == (0, 4)
     assert np.isnan(grid_ranks(np.full((2, 3), np.nan))).all()

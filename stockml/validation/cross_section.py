@@ -52,19 +52,23 @@ def grid_ranks(values: np.ndarray) -> np.ndarray:
     numpy's vectorised sort is skipped for arrays holding NaN, which made ranking 2-3x slower.
     """
     values = np.asarray(values, dtype=float)
-    finite = np.isfinite(values)
     if values.size == 0:
         return np.full(values.shape, np.nan)
-    filled = np.where(finite, values, np.inf)
+    finite = np.isfinite(values)
+    complete = bool(finite.all())  # a full grid (the usual label or return grid) skips masking
+    filled = values if complete else np.where(finite, values, np.inf)
     order = np.argsort(filled, axis=1)  # any order within a tie: ties share one rank
-    ordered = np.take_along_axis(filled, order, axis=1)
+    ordered = np.sort(filled, axis=1)  # the same as gathering by `order`, and faster
+    tied = ordered[:, 1:] == ordered[:, :-1]
+    if not complete:
+        tied &= np.isfinite(ordered[:, 1:])
     n = values.shape[1]
-    position = np.broadcast_to(np.arange(n, dtype=float), values.shape)
-    starts = np.ones(values.shape, dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    if not (~starts & np.isfinite(ordered)).any():
-        sorted_ranks = position + 1.0  # no ties among known cells: the ordinal rank
+    if not tied.any():
+        sorted_ranks = np.arange(1.0, n + 1.0)[None, :]  # no ties among known cells: ordinal
     else:
+        position = np.broadcast_to(np.arange(n, dtype=float), values.shape)
+        starts = np.ones(values.shape, dtype=bool)
+        starts[:, 1:] = ~tied
         ends = np.ones(values.shape, dtype=bool)
         ends[:, :-1] = starts[:, 1:]
         first = np.maximum.accumulate(np.where(starts, position, 0.0), axis=1)
@@ -72,7 +76,7 @@ def grid_ranks(values: np.ndarray) -> np.ndarray:
         sorted_ranks = (first + last) / 2.0 + 1.0
     ranks = np.empty(values.shape)
     np.put_along_axis(ranks, order, sorted_ranks, axis=1)
-    return np.where(finite, ranks, np.nan)
+    return ranks if complete else np.where(finite, ranks, np.nan)
 
 
 def grid_correlations(y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False) -> np.ndarray:
