@@ -378,3 +378,6 @@ def test_price_grid_forward_returns_equal_pandas_unstack(random_case, cut) -> No
         for grid in grids:
             assert grid.calendar.equals(pd.DatetimeIndex(close.index))
             np.testing.assert_array_equal(grid.forward(dates, tickers, bars, lag), expected)
+    for grid in grids:  # the IC decay's all-horizons form gives the same returns
+        for got, bars in zip(grid.forwards(dates, tickers, [1, 2, 5], 2), [1, 2, 5], strict=True):
+            np.testing.assert_array_equal(got, grid.forward(dates, tickers, bars, 2))

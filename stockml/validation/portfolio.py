@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -156,13 +157,22 @@ class PriceGrid:
         """``close[t + lag + bars] / close[t + lag]`` for every (date, ticker) pair of the two
         axes (a len(dates) x len(tickers) array; NaN past the calendar's end or a missing
         price): the return from ``lag`` bars after ``t``, over ``bars`` bars."""
+        return next(self.forwards(dates, tickers, [bars], lag))
+
+    def forwards(
+        self, dates: pd.DatetimeIndex, tickers: pd.Index, horizons: Iterable[int], lag: int = 0
+    ) -> Iterator[np.ndarray]:
+        """``forward`` for each of ``horizons`` in turn, for the IC decay: the axes are looked
+        up and the start prices gathered once, not once per horizon."""
         rows = self.calendar.get_indexer(dates)
         cols = self.tickers.get_indexer(tickers)
         outside, missing = len(self.calendar), self._padded.shape[0] - 1
-        start = np.where((rows < 0) | (rows + lag >= outside), missing, rows + lag)
-        end = np.where((rows < 0) | (rows + lag + bars >= outside), missing, rows + lag + bars)
         cols = np.where(cols < 0, len(self.tickers), cols)
-        return self._padded[np.ix_(end, cols)] / self._padded[np.ix_(start, cols)]
+        start = np.where((rows < 0) | (rows + lag >= outside), missing, rows + lag)
+        base = self._padded[np.ix_(start, cols)]
+        for bars in horizons:
+            end = np.where((rows < 0) | (rows + lag + bars >= outside), missing, rows + lag + bars)
+            yield self._padded[np.ix_(end, cols)] / base
 
 
 def _close_grid(panel: pd.DataFrame) -> tuple[pd.DatetimeIndex, pd.Index, np.ndarray]:
@@ -428,9 +438,12 @@ def _decay(
     forecast: ForecastGrid, grid: _Grid, prices: PriceGrid, max_horizon: int, entry_lag: int
 ) -> tuple[np.ndarray, np.ndarray]:
     ic, rank_ic = np.full(max_horizon, np.nan), np.full(max_horizon, np.nan)
-    for bars in range(1, max_horizon + 1):
+    horizons = range(1, max_horizon + 1)
+    for bars, ratio in zip(
+        horizons, prices.forwards(grid.dates, grid.tickers, horizons, entry_lag), strict=True
+    ):
         with np.errstate(divide="ignore", invalid="ignore"):
-            ahead = np.log(prices.forward(grid.dates, grid.tickers, bars, entry_lag))
+            ahead = np.log(ratio)
         realised = np.where(grid.present, ahead, np.nan)
         daily = forecast.correlations(realised)
         ic[bars - 1] = mean_daily_correlation(daily[0], realised, grid.prediction)
