@@ -381,3 +381,26 @@ def test_price_grid_forward_returns_equal_pandas_unstack(random_case, cut) -> No
     for grid in grids:  # the IC decay's all-horizons form gives the same returns
         for got, bars in zip(grid.forwards(dates, tickers, [1, 2, 5], 2), [1, 2, 5], strict=True):
             np.testing.assert_array_equal(got, grid.forward(dates, tickers, bars, 2))
+
+
+def test_forecast_ranking_breaks_ties_by_ticker_order() -> None:
+    """Dates with tied forecasts are ranked by a stable sort (ties by ticker order), the others
+    by a faster one; both must give the stable ordinal ranks."""
+    from stockml.validation.portfolio import _Grid
+
+    rng = np.random.default_rng(4)
+    dates, tickers = pd.bdate_range("2024-01-01", periods=30), [f"T{i:02d}" for i in range(15)]
+    rows = pd.MultiIndex.from_product([dates, tickers], names=["date", "ticker"]).to_frame(
+        index=False
+    )
+    rows = rows.drop(index=rows.sample(frac=0.2, random_state=3).index).reset_index(drop=True)
+    forecast = rng.normal(size=len(rows))
+    tied = rows["date"].isin(dates[::3])
+    forecast[tied] = np.round(forecast[tied], 0)  # ties on every third date only
+    grid = _Grid.of(rows.assign(prediction=forecast, y_true=0.0))
+    ranks, names, _ = grid.ranking
+    filled = np.where(grid.present, grid.prediction, np.inf)
+    expected = np.argsort(np.argsort(filled, axis=1, kind="stable"), axis=1, kind="stable")
+    np.testing.assert_array_equal(ranks, np.where(grid.present, expected, -1))
+    np.testing.assert_array_equal(names, grid.present.sum(axis=1))
+    assert (pd.Series(forecast[tied]).duplicated()).any()

@@ -229,7 +229,13 @@ class _Grid:
         Cached: the portfolio's slices and the quantiles both need it."""
         present = self.present
         filled = np.where(present, self.prediction, np.inf)  # missing names sort last
-        order = np.argsort(filled, axis=1, kind="stable")
+        # A stable sort is four times slower than numpy's default; it only matters on dates
+        # where two known forecasts tie, so only those are sorted again, stably.
+        order = np.argsort(filled, axis=1)
+        ordered = np.sort(filled, axis=1)
+        tied = (ordered[:, 1:] == ordered[:, :-1]) & np.isfinite(ordered[:, 1:])
+        redo = np.flatnonzero(tied.any(axis=1))
+        order[redo] = np.argsort(filled[redo], axis=1, kind="stable")
         ranks = np.empty_like(order)
         np.put_along_axis(ranks, order, np.arange(self.prediction.shape[1])[None, :], axis=1)
         names = present.sum(axis=1)
