@@ -22,7 +22,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from stockml.data import fingerprint, require_history
+from stockml.data.schema import panel_dates
 from stockml.features import FeatureBuilder
+from stockml.features.audit import require_causal
 from stockml.target import (
     TARGET_NAME,
     RowCodes,
@@ -94,8 +96,16 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
     # the single-threaded stages below; it reads the panel, which nothing here changes.
     with ThreadPoolExecutor(1, thread_name_prefix="fingerprint") as pool:
         digest = pool.submit(fingerprint, panel)
-        X, y = make_design_matrix(panel, builder.fit(panel), target, watch)
+        audit = builder.audit
+        X, y = make_design_matrix(panel, builder.set_params(audit=False).fit(panel), target, watch)
         X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, target.label_span)
+        builder.set_params(audit=audit)
+        if audit:
+            # The audit's verdict stops a run or a sweep trial, a decision no holdout bar may
+            # reach; fitted on the whole panel it would sample the first dates, which on a
+            # short panel run into the holdout. So it waits for the split and sees only the
+            # dates before the holdout's first.
+            require_causal(builder, panel[panel_dates(panel) < panel_dates(X_holdout).min()])
         last_return = target.trailing(panel, row_positions(panel.index, X_holdout.index))
         watch.lap("split")
     log.debug(
