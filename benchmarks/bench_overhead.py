@@ -16,7 +16,7 @@ stockml report the same CV and holdout IC, so the difference is pure framework c
 
 Runs of the variants are interleaved (one of each per round) so that load from other
 processes on a shared machine hits them alike; medians and ratios from the same invocation
-are the numbers to compare. The breakdown then says where the extra time goes: step timings
+are the numbers to compare. The breakdown then says where the extra time goes: step CPU times
 inside one fresh process, whole-process deltas (store callback on/off, Hydra without the
 job), and the slowest top-level imports from `python -X importtime`.
 """
@@ -86,16 +86,16 @@ import mlflow
 mlflow.MlflowClient("sqlite:///outputs/mlflow.db").get_experiment_by_name("stockml")
 """
 
-# One process walking through what `python -m stockml` does, step by step, with a clock
+# One process walking through what `python -m stockml` does, step by step, with a CPU clock
 # around each step. Run twice in one temporary cwd: first with no stores, then with both.
 PROBE_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 steps = []
-clock = time.perf_counter()
+clock = time.process_time()
 def lap(name):
     global clock
-    now = time.perf_counter()
+    now = time.process_time()
     steps.append((name, now - clock))
     clock = now
 
@@ -132,24 +132,28 @@ from stockml.tracking import run_logging as tracking
 from stockml.tracking.identity import RunIdentity
 tracking.start_run(cfg.tracking, RunIdentity("probe"))
 lap("mlflow: start_run (creates + migrates mlflow.db when fresh)")
-def log_run(plots, model):
-    cfg.tracking.log_plots, cfg.tracking.log_model = plots, model
+def log_run(plots=False, report=False, model=False):
+    tracked = cfg.tracking
+    tracked.log_plots, tracked.log_report, tracked.log_model = plots, report, model
     tracking.log_result(cfg, result, files, run_dir)
     mlflow.end_run()
-log_run(False, False)
-lap("mlflow: params, metrics, tags, files; end_run")
+log_run()
+lap("mlflow: params, metrics, tags, dataset, files; end_run")
 tracking.start_run(cfg.tracking, RunIdentity("probe"))
 lap("mlflow: start_run again, same process")
-log_run(False, False)
+log_run()
 lap("mlflow: params ... end_run again (warm: the pure logging cost)")
 tracking.start_run(cfg.tracking, RunIdentity("probe"))
-log_run(True, False)
+log_run(plots=True)
 lap("mlflow: start_run + params ... + holdout plot (matplotlib)")
 tracking.start_run(cfg.tracking, RunIdentity("probe"))
-log_run(False, True)
+log_run(report=True)
+lap("mlflow: start_run + params ... + report.html (plotly)")
+tracking.start_run(cfg.tracking, RunIdentity("probe"))
+log_run(model=True)
 lap("mlflow: start_run + params ... + log_model (sklearn flavor)")
 tracking.start_run(cfg.tracking, RunIdentity("probe"))
-log_run(False, True)
+log_run(model=True)
 lap("mlflow: start_run + params ... + log_model, again (warm)")
 print(json.dumps(steps))
 """
@@ -344,7 +348,7 @@ def main() -> None:
             "stockml, tracking off, store off",
         )
 
-        print("\nbreakdown 2: steps of `python -m stockml` inside one process (seconds)")
+        print("\nbreakdown 2: steps of `python -m stockml` inside one process (CPU seconds)")
         print(f"  {'fresh cwd':>9s} {'stores exist':>12s}  step")
         for name, fresh, warm_s in _probe_steps(root):
             print(f"  {fresh:>9.2f} {warm_s:>12.2f}  {name}")

@@ -69,6 +69,12 @@ def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
     mlflow.set_tracking_uri(client.tracking_uri)
     models = client.search_logged_models(experiment_ids=[experiment.experiment_id])
     assert [m.source_run_id for m in models] == [run.info.run_id]
+    # The model page shows the run's params and its step-0 metrics (each logged once).
+    assert models[0].params == run.data.params
+    histories = {key: client.get_metric_history(run.info.run_id, key) for key in run.data.metrics}
+    assert all(len({m.step for m in h}) == len(h) for h in histories.values())
+    step_0 = {m.key: m.value for h in histories.values() for m in h if m.step == 0}
+    assert {m.key: m.value for m in models[0].metrics} == pytest.approx(step_0)
     flavor = mlflow.models.get_model_info(models[0].model_uri).flavors["sklearn"]
     assert flavor["serialization_format"] == "cloudpickle"  # what the requirements pin
     loaded = mlflow.sklearn.load_model(models[0].model_uri)

@@ -53,7 +53,7 @@ def log_best_model(run_dir: Path, run_id: str, tracking_uri: str) -> bool:
     use_tracking_uri(tracking_uri)
     with mlflow.start_run(run_id=run_id):
         if cfg.tracking.log_plots:
-            log_plots(result.predictions, result.search)
+            log_plots(result)
         if cfg.tracking.log_report:
             log_report(result)
         log_model(result.pipeline, result.data)

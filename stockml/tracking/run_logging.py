@@ -27,12 +27,10 @@ from stockml.tracking.store_template import seed_sqlite_store
 from stockml.tracking_uri import is_tracking_server, use_tracking_uri
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sklearn.pipeline import Pipeline
 
     from stockml.dataset import ModellingData
     from stockml.experiment import ExperimentResult
-    from stockml.tuning.inner_search import SearchResult
 
 TRACKED_PACKAGES: tuple[str, ...] = (
     "stockml",
@@ -47,6 +45,8 @@ TRACKED_PACKAGES: tuple[str, ...] = (
 # Given explicitly: letting MLflow infer requirements costs about 3.5 s per logged model.
 MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
 INPUT_EXAMPLE_ROWS = 5
+# The step whose metrics MLflow links to a model logged with the run (log_model's default).
+MODEL_METRICS_STEP = 0
 # Tells MLflow's UI the experiment holds model training runs, so it opens on the runs table
 # (the "Model training" view) rather than asking or guessing a GenAI experiment.
 EXPERIMENT_KIND_TAGS = {"mlflow.experimentKind": "custom_model_development"}
@@ -204,20 +204,30 @@ def log_result(
 
     config = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(config, dict)
+    choices = identity.choices if identity is not None else {}
+    params = run_params(config, choices)
+    if result.search is not None:
+        params |= {f"search.best.{k}": str(v) for k, v in result.search.best_params.items()}
+    model_id = None
+    if sweep_dir is None and cfg.tracking.log_model:
+        # Before the metrics: MLflow 3 copies the run's step-0 metrics onto a new model by
+        # reading back each metric's history and logging all of them again (each insert fails
+        # as a duplicate, then is deduplicated), about half of what log_model costs. Logged
+        # first, the model gets the same metrics from the one batch below, carrying its id.
+        model_id = log_model(result.pipeline, result.data, params)
     stamp = int(time.time() * 1000)
     metrics = [
-        Metric(key, float(value), stamp, 0)
+        Metric(key, float(value), stamp, 0, model_id=model_id)
         for key, value in result.flat_metrics().items()
         if np.isfinite(value)
     ]
     for fold in result.cv.folds:
         metrics += [
-            Metric(f"cv_{key}", float(value), stamp, fold.fold)
+            Metric(f"cv_{key}", float(value), stamp, fold.fold,
+                   model_id=model_id if fold.fold == MODEL_METRICS_STEP else None)
             for key, value in fold.metrics.items()
             if np.isfinite(value)
-        ]
-    choices = identity.choices if identity is not None else {}
-    params = run_params(config, choices)
+        ]  # fmt: skip
     tags = {
         "data_fingerprint": result.data.fingerprint,
         "target": result.data.target.describe(),  # the label every metric scores against
@@ -230,9 +240,8 @@ def log_result(
     if result.search is not None:
         # Its cv_* metrics come from the folds the search selected on: optimistic by design.
         tags["search_method"] = result.search.method
-        params |= {f"search.best.{k}": str(v) for k, v in result.search.best_params.items()}
         metrics += [
-            Metric(key, float(value), stamp, 0)
+            Metric(key, float(value), stamp, 0, model_id=model_id)
             for key, value in (
                 ("search_best_score", result.search.best_score),
                 ("search_n_candidates", result.search.n_candidates),
@@ -260,19 +269,21 @@ def log_result(
     if sweep_dir is not None:
         return
     if cfg.tracking.log_plots:
-        log_plots(result.predictions, result.search)
+        log_plots(result)
     if cfg.tracking.log_report:
         log_report(result)
-    if cfg.tracking.log_model:
-        log_model(result.pipeline, result.data)
 
 
 @without_distribution_scan()
-def log_model(pipeline: Pipeline, data: ModellingData) -> None:
-    """Log the pipeline with the feature recipe it needs, so it predicts without its run.
+def log_model(
+    pipeline: Pipeline, data: ModellingData, params: Mapping[str, str] | None = None
+) -> str:
+    """Log the pipeline with the feature recipe it needs, so it predicts without its run;
+    return its MLflow model id.
 
     Logged into the active run under the name its pipeline tag holds (`standard-ridge`),
-    where `stockml.lifecycle.registry` looks for it.
+    where `stockml.lifecycle.registry` looks for it. MLflow gives the model the run's params
+    and step-0 metrics logged so far; ``params`` are for a run that logs its own later.
     """
     import mlflow
     from mlflow.models import infer_signature
@@ -281,9 +292,10 @@ def log_model(pipeline: Pipeline, data: ModellingData) -> None:
 
     example = data.X_holdout.head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
     signature = infer_signature(example, pipeline.predict(example))
-    mlflow.sklearn.log_model(
+    return mlflow.sklearn.log_model(
         pipeline,
         name=logged_model_name(mlflow.active_run().data.tags),
+        params=dict(params or {}),
         signature=signature,
         input_example=example,
         pip_requirements=requirement_pins(),
@@ -291,19 +303,20 @@ def log_model(pipeline: Pipeline, data: ModellingData) -> None:
         # a package the requirements do not list, and refuses stockml's own estimator classes.
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
         metadata={METADATA_KEY: metadata_for(data.features, data.X_dev, data.target).to_dict()},
-    )
+    ).model_id
 
 
-def log_plots(predictions: pd.DataFrame, search: SearchResult | None) -> None:
+def log_plots(result: ExperimentResult) -> None:
     # Figures are built with matplotlib.figure.Figure directly: no pyplot, no GUI backend,
     # nothing to close, and 0.2 s less import time.
     import mlflow
 
     from stockml.plots import holdout_figure, search_history_figure
 
-    figures = {"plots/holdout.png": holdout_figure(predictions)}
-    if search is not None:
-        figures["plots/search_history.png"] = search_history_figure(search)
+    holdout = holdout_figure(result.predictions, result.evaluation["holdout"]["ic_by_date"])
+    figures = {"plots/holdout.png": holdout}
+    if result.search is not None:
+        figures["plots/search_history.png"] = search_history_figure(result.search)
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)
 
