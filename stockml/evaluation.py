@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from stockml.config import config_dir
 from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
 from stockml.messages import InputError
+from stockml.pipeline import fit_clone
 from stockml.progress import progress
 from stockml.reporting.schema import SCHEMA_VERSION, EvaluationDocument, FeatureImportance
 from stockml.target import TargetSpec
@@ -114,7 +114,7 @@ def iter_folds(
     so a search can stop a hopeless candidate after its first folds."""
     dates = panel_dates(X)
     for fold, (train_idx, test_idx) in enumerate(splitter.split(X, y)):  # type: ignore[attr-defined]
-        model = clone(pipeline).fit(take_rows(X, train_idx), take_rows(y, train_idx))
+        model = fit_clone(pipeline, take_rows(X, train_idx), take_rows(y, train_idx))
         predictions = model.predict(take_rows(X, test_idx))
         metrics = regression_metrics(
             take_rows(y, test_idx).to_numpy(), predictions, dates=dates[test_idx]
