@@ -62,9 +62,7 @@ def made_by_the_steps(Xt: Any, X: Any) -> bool:
     writeable, and not be ``X`` itself (passthrough steps hand ``X`` on). A step that kept a
     reference to the array it returned would break this; no step stockml builds does.
     """
-    return (
-        isinstance(Xt, np.ndarray) and Xt is not X and Xt.flags.owndata and Xt.flags.writeable
-    )
+    return isinstance(Xt, np.ndarray) and Xt is not X and Xt.flags.owndata and Xt.flags.writeable
 
 
 def fit_clone(pipeline: Pipeline, X: Any, y: Any) -> Pipeline:
