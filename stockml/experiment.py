@@ -28,6 +28,7 @@ from stockml.evaluation import (
     evaluate_forecasts,
     portfolio_settings,
 )
+from stockml.memory import release_freed_memory
 from stockml.pipeline import build_pipeline, fit_clone
 from stockml.reporting.schema import EvaluationDocument, FeatureImportance
 from stockml.tuning.inner_search import SearchResult, run_search
@@ -164,6 +165,7 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
     timings["cv_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    release_freed_memory()  # the final fit is the run's peak: start it from the smallest heap
     fitted = fit_clone(pipeline, data.X_dev, data.y_dev)
     predictions = fitted.predict(data.X_holdout)
     timings["fit_s"] = time.perf_counter() - started
