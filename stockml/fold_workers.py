@@ -6,17 +6,13 @@ not fight over the cores). The price is memory: each fold in flight holds the ma
 makes. After the CV comes the final fit, which makes one new matrix of every development row;
 folds run together only while the largest of them, together, make no more than that, so the
 CV never raises the run's peak above what the final fit needs anyway.
-
-Every fold fits with one BLAS thread, in parallel or not: a float32 Gram matrix summed by two
-threads rounds differently from one summed by one, and an ill-conditioned ridge turns that
-into coefficients ~1e-3 apart; so the folds' numbers do not depend on how many run at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -63,9 +59,7 @@ def fold_workers(
     return max(workers, 1)
 
 
-@contextlib.contextmanager
-def fold_threads(workers: int) -> Iterator[None]:
-    """One BLAS thread for each fold's fit; one OpenMP thread too when ``workers`` folds run
-    at once."""
-    with threadpool_limits(limits=1, user_api=None if workers > 1 else "blas"):
-        yield
+def fold_threads(workers: int) -> contextlib.AbstractContextManager[object]:
+    """When ``workers`` folds run at once: one BLAS and one OpenMP thread each (threadpoolctl's
+    limits are process-wide, so they are set once around all the fold threads)."""
+    return threadpool_limits(limits=1) if workers > 1 else contextlib.nullcontext()

@@ -15,6 +15,7 @@ import stockml.evaluation as evaluation
 import stockml.fold_workers as fold_workers_module
 from stockml.evaluation import cross_validate_pipeline
 from stockml.fold_workers import fold_bytes, fold_threads, fold_workers, threads_of_own
+from stockml.pipeline import fit_clone
 from stockml.validation import ExpandingWindowSplit, PurgedKFold, WalkForwardSplit
 
 
@@ -81,11 +82,26 @@ def _blas_threads() -> set[int]:
     return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
 
-def test_every_fold_fits_with_one_blas_thread() -> None:
+def test_every_fit_has_one_blas_thread_and_parallel_folds_one_of_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """fit_clone limits BLAS (the same numbers on any machine); parallel folds limit all."""
     outside = _blas_threads()
-    for workers in (1, 2):
-        with fold_threads(workers):
-            assert _blas_threads() == {1}
+    seen: list[set[int]] = []
+    fit = Ridge.fit
+
+    def recording_fit(self, X, y, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(_blas_threads())
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(Ridge, "fit", recording_fit)
+    X, y = _design()
+    fit_clone(make_pipeline(StandardScaler(), Ridge()), X, y)
+    assert seen == [{1}] and _blas_threads() == outside
+    with fold_threads(1):
+        assert _blas_threads() == outside
+    with fold_threads(2):
+        assert {pool["num_threads"] for pool in threadpool_info()} == {1}
     assert _blas_threads() == outside
 
 
