@@ -1,5 +1,6 @@
-"""The per-run evaluation stage on large holdouts: one period's portfolio, per-date IC and IC
-decay (`evaluate_period`), beside a plain pandas per-date reference of the correlations.
+"""The per-run scoring and evaluation stages on large holdouts: `regression_metrics` with
+dates, one period's portfolio, per-date IC and IC decay (`evaluate_period`), beside a plain
+pandas per-date reference of the correlations.
 
     python benchmarks/bench_evaluation.py [--sizes 200x1000 1000x1000] [--repeat 3]
         [--no-reference]
@@ -7,9 +8,10 @@ decay (`evaluate_period`), beside a plain pandas per-date reference of the corre
 A run evaluates its holdout and its stitched out-of-fold CV forecasts this way (and each fold's
 portfolio), so on a large universe this stage is a visible part of the wall time (issue 12).
 For each size (tickers x dates, 5% of the rows dropped so the universe is ragged) it prints the
-median seconds of `evaluate_period` and of its IC decay alone (per-date IC and rank IC of the
-forecast with the forward return at every horizon, on the date x ticker grid), then the same
-correlations the straightforward way: pandas, grouped by date (`daily_correlations`), once per
+median seconds of `regression_metrics` with dates (a holdout's or a CV fold's scoring), of
+`evaluate_period` and of its IC decay alone (per-date IC and rank IC of the forecast with the
+forward return at every horizon, on the date x ticker grid), then the same correlations the
+straightforward way: pandas, grouped by date (grouped ranks, then centred sums), once per
 horizon. Times are the process's CPU seconds (all of this is single-threaded), which other
 processes' load on a shared machine disturbs far less than wall time; the ratio is
 reference / stockml from the same invocation. The largest difference between the two IC-decay
@@ -29,7 +31,8 @@ import pandas as pd
 
 from stockml.data.synthetic import synthetic_panel
 from stockml.target import forward_log_return
-from stockml.validation.metrics import daily_correlations
+from stockml.validation.cross_section import MIN_NAMES_PER_DATE
+from stockml.validation.metrics import regression_metrics
 from stockml.validation.portfolio import (
     PortfolioSettings,
     PriceGrid,
@@ -60,6 +63,33 @@ def median_seconds(work: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def pandas_daily_correlations(
+    realised: np.ndarray, forecast: np.ndarray, dates: np.ndarray, rank: bool
+) -> pd.Series:
+    """Per-date IC (rank IC with ``rank``) by pandas groupbys, by the rules of
+    `regression_metrics`: NaN with fewer than ``MIN_NAMES_PER_DATE`` names or a constant side."""
+    frame = pd.DataFrame({"true": realised, "pred": forecast})
+    by = pd.Series(dates, name="date")
+    if rank:
+        frame = frame.groupby(by).rank(method="average")
+    grouped = frame.groupby(by)
+    centred = frame - grouped.transform("mean")
+    sums = (
+        pd.DataFrame(
+            {
+                "xy": centred["true"] * centred["pred"],
+                "xx": centred["true"] ** 2,
+                "yy": centred["pred"] ** 2,
+            }
+        )
+        .groupby(by)
+        .sum()
+    )
+    spread = grouped.max() - grouped.min()
+    defined = (grouped.size() >= MIN_NAMES_PER_DATE) & (spread > 0).all(axis=1)
+    return (sums["xy"] / np.sqrt(sums["xx"] * sums["yy"])).where(defined)
+
+
 def pandas_correlations(
     predictions: pd.DataFrame, panel: pd.DataFrame, max_horizon: int
 ) -> np.ndarray:
@@ -72,7 +102,7 @@ def pandas_correlations(
         realised = forward_log_return(panel, bars).reindex(index).to_numpy()
         known = np.isfinite(realised)
         for rank in (False, True):
-            daily = daily_correlations(realised[known], forecast[known], dates[known], rank)
+            daily = pandas_daily_correlations(realised[known], forecast[known], dates[known], rank)
             if not rank:
                 decay[bars - 1] = daily.mean()
     return decay
@@ -83,6 +113,10 @@ def measure(n_tickers: int, n_dates: int, repeat: int, reference: bool) -> str:
     panel = synthetic_panel(n_tickers=n_tickers, n_days=n_dates, seed=0)
     predictions = forecasts(panel, seed=1)
     prices = PriceGrid(panel)
+    y_true, forecast = predictions["y_true"].to_numpy(), predictions["prediction"].to_numpy()
+    score = median_seconds(
+        lambda: regression_metrics(y_true, forecast, dates=predictions["date"]), repeat
+    )
     whole = median_seconds(lambda: evaluate_period(predictions, prices, SETTINGS), repeat)
     ours = median_seconds(lambda: ic_decay(predictions, prices, SETTINGS.max_decay_horizon), repeat)
     slow = ratio = difference = float("nan")
@@ -94,7 +128,7 @@ def measure(n_tickers: int, n_dates: int, repeat: int, reference: bool) -> str:
         got = ic_decay(predictions, prices, SETTINGS.max_decay_horizon)[0]
         difference = float(np.max(np.abs(got - expected)))
     return (
-        f"{n_tickers:>8d}{n_dates:>7d}{len(predictions):>10d}{whole:>12.2f}{ours:>12.2f}"
+        f"{n_tickers:>8d}{n_dates:>7d}{len(predictions):>10d}{score:>9.2f}{whole:>12.2f}{ours:>9.2f}"
         f"{slow:>10.2f}{ratio:>7.1f}x{difference:>12.1e}"
     )
 
@@ -107,8 +141,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(
-        f"{'tickers':>8s}{'dates':>7s}{'rows':>10s}{'evaluate s':>12s}{'decay s':>12s}"
-        f"{'pandas s':>10s}{'ratio':>8s}{'max |diff|':>12s}"
+        f"{'tickers':>8s}{'dates':>7s}{'rows':>10s}{'score s':>9s}{'evaluate s':>12s}"
+        f"{'decay s':>9s}{'pandas s':>10s}{'ratio':>8s}{'max |diff|':>12s}"
     )
     for size in args.sizes:
         n_tickers, n_dates = (int(part) for part in size.split("x"))

@@ -17,6 +17,7 @@ code, and the max-RSS growth only means something before other runs have raised 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -31,6 +32,7 @@ import pandas as pd
 from stockml.data import synthetic_panel
 from stockml.data.schema import PRICE_COLUMNS
 from stockml.features import FeatureBuilder
+from stockml.threads import limit_threads
 
 GOAL_TALIB_RATIO = 1.0
 
@@ -124,6 +126,11 @@ def main() -> None:
     n_ours = len(builder.get_feature_names_out())
     traced_mb, rss_mb = _peak_memory_mb(lambda: builder.transform(panel))  # first: RSS is fresh
     ours = _timings(lambda: builder.transform(panel), args.repeat)
+    # Blocks of tickers run on every core (`stockml.threads`); TA-Lib runs on one, so the
+    # one-thread figure (as each of `cores` parallel jobs would get) is printed too.
+    cores = len(os.sched_getaffinity(0))
+    with limit_threads({"n_jobs": cores}):
+        one_thread = _timings(lambda: builder.transform(panel), args.repeat)
 
     n_talib = len(_talib_panel(panel.iloc[:300]))
     talib_seconds = _timings(lambda: _talib_panel(panel), args.repeat)
@@ -133,7 +140,8 @@ def main() -> None:
     theirs = _timings(lambda: _ta_all_features(bars), args.ta_repeat)
 
     rows = {
-        "stockml full": (len(panel), n_ours, ours),
+        f"stockml {cores} thr": (len(panel), n_ours, ours),
+        "stockml 1 thr": (len(panel), n_ours, one_thread),
         "TA-Lib set": (len(panel), n_talib, talib_seconds),
         "ta add_all": (len(bars), n_ta, theirs),
     }
@@ -149,10 +157,15 @@ def main() -> None:
             f"{name:14s}{n_rows:>10,d}{n_cols:>6d}{best:>9.3f}{statistics.median(seconds):>10.3f}"
             f"{n_rows / best:>12,.0f}{per_column[name]:>14,.0f}"
         )
-    ratio = per_column["stockml full"] / per_column["ta add_all"]
-    talib_ratio = per_column["stockml full"] / per_column["TA-Lib set"]
+    ours_per_column = per_column[f"stockml {cores} thr"]
+    ratio = ours_per_column / per_column["ta add_all"]
+    talib_ratio = ours_per_column / per_column["TA-Lib set"]
+    talib_ratio_one = per_column["stockml 1 thr"] / per_column["TA-Lib set"]
     print(f"\nthroughput per computed column, stockml / ta: {ratio:,.0f}x")
-    print(f"throughput per computed column, stockml / TA-Lib: {talib_ratio:.2f}x")
+    print(
+        f"throughput per computed column, stockml / TA-Lib: {talib_ratio:.2f}x "
+        f"({cores} threads), {talib_ratio_one:.2f}x (1 thread)"
+    )
     input_mb = panel.memory_usage().sum() / 2**20
     print(
         f"peak memory of one full transform: {traced_mb:,.0f} MiB traced, "

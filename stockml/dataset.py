@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from stockml.data import fingerprint, require_history
+from stockml.data.schema import panel_dates
 from stockml.features import FeatureBuilder
+from stockml.features.audit import require_causal
 from stockml.target import (
     TARGET_NAME,
     RowCodes,
@@ -89,10 +92,22 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
         f"({target.describe()})",
     )
     watch.lap("load")
-    X, y = make_design_matrix(panel, builder.fit(panel), target, watch)
-    X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, target.label_span)
-    last_return = target.trailing(panel, panel.index.get_indexer(X_holdout.index))
-    watch.lap("split")
+    # The fingerprint (pandas' hashing, mostly NumPy, which releases the GIL) runs beside
+    # the single-threaded stages below; it reads the panel, which nothing here changes.
+    with ThreadPoolExecutor(1, thread_name_prefix="fingerprint") as pool:
+        digest = pool.submit(fingerprint, panel)
+        audit = builder.audit
+        X, y = make_design_matrix(panel, builder.set_params(audit=False).fit(panel), target, watch)
+        X_dev, y_dev, X_holdout, y_holdout = _split(cfg, X, y, target.label_span)
+        builder.set_params(audit=audit)
+        if audit:
+            # The audit's verdict stops a run or a sweep trial, a decision no holdout bar may
+            # reach; fitted on the whole panel it would sample the first dates, which on a
+            # short panel run into the holdout. So it waits for the split and sees only the
+            # dates before the holdout's first.
+            require_causal(builder, panel[panel_dates(panel) < panel_dates(X_holdout).min()])
+        last_return = target.trailing(panel, row_positions(panel.index, X_holdout.index))
+        watch.lap("split")
     log.debug(
         "data stages: %s", " ".join(f"{key}={value:.3f}" for key, value in watch.timings.items())
     )
@@ -104,10 +119,34 @@ def build_modelling_data(cfg: DictConfig) -> ModellingData:
         X_holdout=X_holdout,
         y_holdout=y_holdout,
         last_return_holdout=pd.Series(last_return, index=X_holdout.index),
-        fingerprint=fingerprint(panel),
+        fingerprint=digest.result(),
         target=target,
         timings=watch.timings,
     )
+
+
+def row_positions(index: pd.Index, rows: pd.Index) -> np.ndarray:
+    """Positions in ``index`` of ``rows``, which were taken from it (`pandas.Index.take`).
+
+    A row taken from a (ticker, date) index keeps its level codes, so when ``index`` is in
+    level order (a panel sorted by ticker and date, as every panel is) each row is found by
+    a binary search on one integer key per row, without the hash table of every row that
+    `get_indexer` builds; any other index falls back to `get_indexer`.
+    """
+    if (
+        isinstance(index, pd.MultiIndex)
+        and isinstance(rows, pd.MultiIndex)
+        and index.nlevels == rows.nlevels == 2
+        and all(ours.equals(theirs) for ours, theirs in zip(index.levels, rows.levels, strict=True))
+    ):
+        width = len(index.levels[1])
+        keys = index.codes[0].astype(np.int64) * width + index.codes[1]
+        if np.all(keys[1:] > keys[:-1]):
+            wanted = rows.codes[0].astype(np.int64) * width + rows.codes[1]
+            found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            if np.array_equal(keys[found], wanted):
+                return found
+    return index.get_indexer(rows)
 
 
 def make_design_matrix(

@@ -215,8 +215,22 @@ def portfolio_settings(cfg: DictConfig, calendar: pd.DatetimeIndex) -> Portfolio
 def stitched_predictions(cv: CrossValidationResult, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
     """Every fold's out-of-fold forecasts in date order (the splitters' test blocks are
     disjoint, so each development row appears at most once)."""
-    frames = [fold.predictions_frame(X, y) for fold in cv.folds]
-    return pd.concat(frames, ignore_index=True).sort_values([DATE_LEVEL, TICKER_LEVEL])
+    frame = pd.concat([fold.predictions_frame(X, y) for fold in cv.folds], ignore_index=True)
+    rows = np.concatenate([fold.test_rows for fold in cv.folds])
+    if _in_date_ticker_order(X.index, rows):  # the usual case: X is, and folds follow time
+        return frame
+    return frame.sort_values([DATE_LEVEL, TICKER_LEVEL])
+
+
+def _in_date_ticker_order(index: pd.MultiIndex, rows: np.ndarray) -> bool:
+    """Whether ``index[rows]`` is strictly in (date, ticker) order, read from the index's level
+    codes: a multi-key sort of a large development set's rows costs more than this check."""
+    levels = [index.names.index(name) for name in (DATE_LEVEL, TICKER_LEVEL)]
+    if not all(index.levels[level].is_monotonic_increasing for level in levels):
+        return False
+    dates, tickers = (index.codes[level][rows].astype(np.int64) for level in levels)
+    key = dates * len(index.levels[levels[1]]) + tickers
+    return bool(np.all(key[1:] > key[:-1]))
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
@@ -237,8 +251,8 @@ def evaluate_forecasts(
     (a held position's next bar, an IC-decay horizon) that would end inside the holdout is
     unknown there, exactly as it was when those dates were forecast.
     """
-    holdout_start = panel_dates(data.X_holdout).min()
-    dev_prices = PriceGrid(data.panel, before=holdout_start)
+    prices = PriceGrid(data.panel)
+    dev_prices = prices.truncated(panel_dates(data.X_holdout).min())
     folds = [
         replace(
             fold,
@@ -251,7 +265,7 @@ def evaluate_forecasts(
         )
         for fold in cv.folds
     ]
-    holdout_period, portfolio = evaluate_period(holdout, PriceGrid(data.panel), settings)
+    holdout_period, portfolio = evaluate_period(holdout, prices, settings)
     oof = stitched_predictions(cv, data.X_dev, data.y_dev)
     cv_period = evaluate_period(oof, dev_prices, settings)[0] if len(oof) else None
     recorded = settings.document(portfolio.mode)

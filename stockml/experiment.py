@@ -19,7 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from sklearn.pipeline import Pipeline
 
-from stockml.data.schema import panel_dates
+from stockml.data.schema import DATE_LEVEL, panel_dates
 from stockml.dataset import ModellingData, build_modelling_data
 from stockml.evaluation import (
     REPORTED_METRICS,
@@ -185,7 +185,7 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
         data,
         cv,
         holdout_frame,
-        portfolio_settings(cfg, panel_dates(data.panel)),
+        portfolio_settings(cfg, pd.DatetimeIndex(data.panel.index.unique(DATE_LEVEL))),
         feature_importance(fitted, data.feature_names),
     )
     timings["evaluation_s"] = time.perf_counter() - started

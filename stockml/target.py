@@ -141,10 +141,12 @@ class TargetSpec:
         codes = codes or RowCodes.of(panel.index)
         tickers, dates = codes.tickers, codes.dates
         close = panel["close"].to_numpy(dtype=np.float64)
-        table = np.full((int(tickers.max()) + 1, int(dates.max()) + 1 + self.label_span), np.nan)
-        table[tickers, dates] = close
+        width = int(dates.max()) + 1 + self.label_span
+        table = np.full((int(tickers.max()) + 1) * width, np.nan)
+        cells = tickers * width + dates  # the flat table's cells: cheaper than 2-D indexing
+        table[cells] = close
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = table[tickers, dates + self.label_span] / table[tickers, dates + self.entry_lag]
+            ratio = table[cells + self.label_span] / table[cells + self.entry_lag]
             values = np.log(ratio) if self.kind == "log_return" else ratio - 1.0
         return pd.Series(self._across_tickers(values, codes), index=panel.index, name=TARGET_NAME)
 
@@ -155,18 +157,22 @@ class TargetSpec:
         baseline is scored on the label's scale. NaN where the ticker has no bar ``horizon``
         rows back (rows are grouped by ticker)."""
         close = panel["close"].to_numpy()
-        codes = RowCodes.of(panel.index)
-        every = np.arange(len(close))
-        earlier = every - self.horizon
+        rows = np.asarray(rows, dtype=np.intp)
+        # only a cross-sectional step needs every row's value; a plain return, only ``rows``'
+        at = np.arange(len(close)) if self.cross_sectional else rows
+        tickers = sortable_codes(panel.index, TICKER_LEVEL)
+        earlier = at - self.horizon
         known = earlier >= 0
-        known[known] = codes.tickers[earlier[known]] == codes.tickers[every[known]]
-        now, then = every[known], earlier[known]
-        trailing = np.full(len(close), np.nan)
+        known[known] = tickers[earlier[known]] == tickers[at[known]]
+        now, then = at[known], earlier[known]
+        trailing = np.full(len(at), np.nan)
         if self.kind == "log_return":
             trailing[known] = np.log(close[now]) - np.log(close[then])
         else:
             trailing[known] = close[now] / close[then] - 1.0
-        return self._across_tickers(trailing, codes)[rows]
+        if not self.cross_sectional:
+            return trailing
+        return self._across_tickers(trailing, RowCodes.of(panel.index))[rows]
 
     def _across_tickers(self, values: np.ndarray, codes: RowCodes) -> np.ndarray:
         """Per-row returns of this spec's kind -> its labels: the excess over each date's
@@ -244,9 +250,17 @@ def sortable_codes(index: pd.Index, level: str) -> np.ndarray:
 
 
 def time_order(codes: RowCodes, keep: np.ndarray) -> np.ndarray:
-    """Positions of the rows where ``keep`` is true, ordered by date, then ticker."""
+    """Positions of the rows where ``keep`` is true, ordered by date, then ticker.
+
+    Rows grouped by ticker in ticker order (every panel is) need only a stable sort by
+    date, which NumPy does by radix for date codes that fit 16 bits: about twice as fast
+    as the two-key sort that any other row order takes.
+    """
     rows = np.flatnonzero(keep)
-    return rows[np.lexsort((codes.tickers[rows], codes.dates[rows]))]
+    tickers, dates = codes.tickers[rows], codes.dates[rows]
+    if len(rows) and np.all(tickers[1:] >= tickers[:-1]):
+        return rows[np.argsort(dates.astype(np.min_scalar_type(dates.max())), kind="stable")]
+    return rows[np.lexsort((tickers, dates))]
 
 
 def complete_rows(columns: Iterable[np.ndarray], label: np.ndarray) -> np.ndarray:

@@ -133,6 +133,23 @@ def test_the_modelling_data_of_every_run_is_audited() -> None:
     assert data.feature_names[-1] == "tomorrow_return"
 
 
+def test_the_run_audits_development_dates_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a panel so short that the audit's sample (warm-up + 200 dates) would run into the
+    holdout, the audit sees only the dates before the holdout's first, and still audits."""
+    audited: list[pd.DataFrame] = []
+    monkeypatch.setattr(
+        "stockml.dataset.require_causal", lambda builder, panel: audited.append(panel)
+    )
+    short = [*SMALL[:2], "data.n_days=240", "features.custom=[user_features.tomorrow_return]"]
+    data = build_modelling_data(compose_config(short))
+    holdout_start = panel_dates(data.X_holdout).min()
+    assert panel_dates(data.panel).unique().get_loc(holdout_start) < 200 + WARMUP
+    (seen,) = audited
+    assert panel_dates(seen).max() < holdout_start
+    assert panel_dates(seen).max() >= panel_dates(data.X_dev).max()
+    assert data.features.audit  # restored: the run's tag says the audit ran
+
+
 def test_the_rolling_walk_forward_is_audited() -> None:
     """`rolling_retrain` builds its features apart from `build_modelling_data`: fitting the
     builder audits them too."""

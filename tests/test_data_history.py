@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from stockml.data import DataValidationError, fingerprint, require_history, synthetic_panel
+from stockml.data.validate import ticker_rows
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,13 @@ def test_require_history_names_the_short_ticker(panel: pd.DataFrame) -> None:
 def test_require_history_lists_every_short_ticker(panel: pd.DataFrame) -> None:
     with pytest.raises(DataValidationError, match="SYN0000 has 300 rows, ticker SYN0001 has 300"):
         require_history(panel, 301, "training")
+
+
+def test_ticker_rows_counts_like_a_groupby_on_the_level(panel: pd.DataFrame) -> None:
+    """Level codes, not row values: a dropped ticker (still a level value) has no count."""
+    ragged = panel.drop(index="SYN0001", level="ticker").iloc[::-1].iloc[5:]
+    expected = ragged.groupby(level="ticker").size()
+    pd.testing.assert_series_equal(ticker_rows(ragged.index).sort_index(), expected)
 
 
 def test_require_history_passes_when_every_ticker_is_long_enough(panel: pd.DataFrame) -> None:
@@ -70,3 +78,19 @@ def test_fingerprint_changes_with_the_index(panel: pd.DataFrame) -> None:
 
 def test_fingerprint_changes_with_column_names(panel: pd.DataFrame) -> None:
     assert fingerprint(panel.rename(columns={"volume": "vol"})) != fingerprint(panel)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "digest"),
+    [
+        ({"n_tickers": 3, "n_days": 300, "seed": 7}, "8a1f5a2b61842c9f"),
+        (
+            {"n_tickers": 4, "n_days": 200, "seed": 2, "signal": 0.05, "freq": "1h"},
+            "e7b54f1591d49572",
+        ),
+    ],
+)
+def test_synthetic_panels_keep_their_recorded_fingerprints(arguments: dict, digest: str) -> None:
+    """Runs record the fingerprint of their synthetic data: its generator must not drift
+    (digests recorded before the generator wrote columns in place)."""
+    assert fingerprint(synthetic_panel(**arguments)) == digest

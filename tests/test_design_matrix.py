@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from stockml.data import synthetic_panel
-from stockml.dataset import make_design_matrix
+from stockml.dataset import make_design_matrix, row_positions
 from stockml.features import FeatureBuilder
-from stockml.target import TargetSpec, forward_log_return, make_dataset
+from stockml.target import RowCodes, TargetSpec, forward_log_return, make_dataset, time_order
 
 BUILDER = FeatureBuilder(preset="full", dtype="float64")
 
@@ -64,3 +64,28 @@ def test_trailing_log_return_stays_within_each_ticker() -> None:
     expected = (log_close - log_close.groupby(level="ticker").shift(3)).to_numpy()
     rows = np.random.default_rng(0).permutation(len(panel))
     np.testing.assert_array_equal(TargetSpec(horizon=3).trailing(panel, rows), expected[rows])
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["by ticker", "any order"])
+def test_time_order_is_the_two_key_sort(shuffled: bool) -> None:
+    """The date-only stable sort of ticker-grouped rows is the (date, ticker) lexsort."""
+    panel = _ragged_panel()
+    if shuffled:
+        panel = panel.iloc[np.random.default_rng(0).permutation(len(panel))]
+    codes = RowCodes.of(panel.index)
+    keep = np.random.default_rng(1).random(len(panel)) < 0.7
+    rows = np.flatnonzero(keep)
+    expected = rows[np.lexsort((codes.tickers[rows], codes.dates[rows]))]
+    np.testing.assert_array_equal(time_order(codes, keep), expected)
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["by ticker", "any order"])
+def test_row_positions_are_get_indexer(shuffled: bool) -> None:
+    """The binary search on level codes finds the rows `get_indexer` finds, in their order."""
+    panel = _ragged_panel()
+    if shuffled:
+        panel = panel.iloc[np.random.default_rng(0).permutation(len(panel))]
+    rows = np.random.default_rng(1).permutation(len(panel))[:300]
+    taken = panel.index.take(rows)
+    np.testing.assert_array_equal(row_positions(panel.index, taken), rows)
+    np.testing.assert_array_equal(row_positions(panel.index, taken), panel.index.get_indexer(taken))

@@ -130,14 +130,17 @@ def test_float32_is_the_float64_computation_rounded_once(panel: pd.DataFrame) ->
     np.testing.assert_array_equal(rounded.to_numpy(), exact.to_numpy().astype(np.float32))
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 def test_transform_rows_picks_rows_of_the_full_transform_in_any_order(
-    panel: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    panel: pd.DataFrame, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blocks of whole tickers (forced small here) and any row order change no value."""
+    """Blocks of whole tickers (forced small here), the threads that compute them and any
+    row order change no value."""
     builder = FeatureBuilder(preset="full", dtype="float64")
     rows = np.random.default_rng(0).permutation(len(panel))[: len(panel) // 2]
     expected = builder.transform(panel).to_numpy()[rows]  # one block: the panel is small
     monkeypatch.setattr("stockml.features.builder.BLOCK_ROWS", 300)  # three: one per ticker
+    monkeypatch.setattr("stockml.features.builder.job_threads", lambda: threads)
     np.testing.assert_array_equal(builder.transform_rows(panel, rows).T, expected)
 
 

@@ -184,3 +184,68 @@ def test_per_date_ic_matches_scipy_date_by_date_with_ties_and_constant_dates() -
     assert scores["icir"] == pytest.approx(
         np.mean(expected_ic) / np.std(expected_ic, ddof=1), abs=1e-10
     )
+
+
+def unbalanced_panel(seed: int) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Rows in shuffled order over dates with 1 to 12 names, ties on both sides, a date with
+    a constant target and one with a constant forecast."""
+    rng = np.random.default_rng(seed)
+    stamps = pd.bdate_range("2024-01-01", periods=40)
+    dates = np.repeat(stamps, rng.integers(1, 13, size=stamps.size))
+    dates = dates[rng.permutation(dates.size)]
+    y = np.round(rng.normal(size=dates.size), 1)
+    p = np.round(0.5 * y + rng.normal(size=dates.size), 1)
+    y[dates == stamps[3]] = 0.5
+    p[dates == stamps[4]] = -0.5
+    return pd.DatetimeIndex(dates), y, p
+
+
+def per_date_reference(dates: pd.DatetimeIndex, y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
+    """Per date, scipy's Pearson and Spearman over that date's rows, NaN by the stated rules."""
+    from scipy.stats import pearsonr, spearmanr
+
+    rows = {}
+    for date in sorted(set(dates)):
+        on = dates == date
+        usable = on.sum() >= 3 and np.ptp(y[on]) > 0 and np.ptp(p[on]) > 0
+        rows[date] = (
+            (pearsonr(y[on], p[on])[0], spearmanr(y[on], p[on])[0]) if usable else (np.nan,) * 2
+        )
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["ic", "rank_ic"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_per_date_ic_matches_scipy_on_an_unbalanced_shuffled_panel(seed: int) -> None:
+    from stockml.validation.metrics import daily_correlations
+
+    dates, y, p = unbalanced_panel(seed)
+    expected = per_date_reference(dates, y, p)
+    assert expected.notna().any().all() and expected.isna().any().all()  # both kinds of date
+    for rank, name in ((False, "ic"), (True, "rank_ic")):
+        got = daily_correlations(y, p, dates, rank=rank)
+        assert list(got.index) == list(expected.index)
+        np.testing.assert_allclose(got.to_numpy(), expected[name].to_numpy(), rtol=1e-12)
+    scores = regression_metrics(y, p, dates=dates)
+    for name in ("ic", "rank_ic"):
+        daily = expected[name].dropna()
+        assert scores[name] == pytest.approx(daily.mean(), rel=1e-12)
+        assert scores[f"{name}ir"] == pytest.approx(daily.mean() / daily.std(ddof=1), rel=1e-10)
+
+
+def test_a_constant_side_has_no_daily_correlation_on_any_date() -> None:
+    from stockml.validation.metrics import daily_correlations
+
+    dates, y, _ = unbalanced_panel(0)
+    got = daily_correlations(y, np.zeros_like(y), dates, rank=True)
+    assert list(got.index) == sorted(set(dates)) and got.isna().all()
+
+
+def test_date_grid_lays_each_dates_rows_out_in_input_order() -> None:
+    from stockml.validation.cross_section import date_grid
+
+    dates, values = ["b", "a", "b", "c", "b"], np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    uniques, (grid,) = date_grid(dates, values)
+    assert list(uniques) == ["a", "b", "c"]
+    np.testing.assert_array_equal(
+        grid, [[2.0, np.nan, np.nan], [1.0, 3.0, 5.0], [4.0, np.nan, np.nan]]
+    )

@@ -352,3 +352,55 @@ def test_the_period_document_matches_the_per_date_ic_and_the_portfolio(random_ca
     assert period["quantile_returns"]["quantile"] == [1, 2, 3, 4]
     assert period["ic_decay"]["horizon"] == [1, 2, 3, 4]
     assert len(period["forecast_vs_realised"]["prediction"]) == len(predictions)
+
+
+@pytest.mark.parametrize("cut", [None, 30, 0])
+def test_price_grid_forward_returns_equal_pandas_unstack(random_case, cut) -> None:
+    """The grid is placed by the panel index's codes; its forward returns must equal those of
+    pandas' unstack, with the calendar cut before a date (by the constructor or `truncated`)
+    and with the panel's rows in shuffled order."""
+    _, panel = random_case
+    close = panel["close"].unstack("ticker")
+    before = None if cut is None else close.index[cut]
+    if before is not None:
+        close = close.loc[close.index < before]
+    shuffled = panel.sample(frac=1.0, random_state=2)
+    grids = [PriceGrid(shuffled, before=before)]
+    if before is not None:
+        grids.append(PriceGrid(panel).truncated(before))
+    dates = pd.DatetimeIndex([*close.index[::7], pd.Timestamp("1999-01-01")])
+    tickers = pd.Index([*close.columns[::-2], "NOPE"])
+    for bars, lag in ((1, 0), (3, 2)):
+        later = close.shift(-(bars + lag)).reindex(index=dates, columns=tickers).to_numpy()
+        start = close.shift(-lag).reindex(index=dates, columns=tickers).to_numpy()
+        expected = later / start
+        assert cut == 0 or np.isfinite(expected).any()  # an empty calendar: all unknown
+        for grid in grids:
+            assert grid.calendar.equals(pd.DatetimeIndex(close.index))
+            np.testing.assert_array_equal(grid.forward(dates, tickers, bars, lag), expected)
+    for grid in grids:  # the IC decay's all-horizons form gives the same returns
+        for got, bars in zip(grid.forwards(dates, tickers, [1, 2, 5], 2), [1, 2, 5], strict=True):
+            np.testing.assert_array_equal(got, grid.forward(dates, tickers, bars, 2))
+
+
+def test_forecast_ranking_breaks_ties_by_ticker_order() -> None:
+    """Dates with tied forecasts are ranked by a stable sort (ties by ticker order), the others
+    by a faster one; both must give the stable ordinal ranks."""
+    from stockml.validation.portfolio import _Grid
+
+    rng = np.random.default_rng(4)
+    dates, tickers = pd.bdate_range("2024-01-01", periods=30), [f"T{i:02d}" for i in range(15)]
+    rows = pd.MultiIndex.from_product([dates, tickers], names=["date", "ticker"]).to_frame(
+        index=False
+    )
+    rows = rows.drop(index=rows.sample(frac=0.2, random_state=3).index).reset_index(drop=True)
+    forecast = rng.normal(size=len(rows))
+    tied = rows["date"].isin(dates[::3])
+    forecast[tied] = np.round(forecast[tied], 0)  # ties on every third date only
+    grid = _Grid.of(rows.assign(prediction=forecast, y_true=0.0))
+    ranks, names, _ = grid.ranking
+    filled = np.where(grid.present, grid.prediction, np.inf)
+    expected = np.argsort(np.argsort(filled, axis=1, kind="stable"), axis=1, kind="stable")
+    np.testing.assert_array_equal(ranks, np.where(grid.present, expected, -1))
+    np.testing.assert_array_equal(names, grid.present.sum(axis=1))
+    assert (pd.Series(forecast[tied]).duplicated()).any()

@@ -127,8 +127,19 @@ def require_history(panel: pd.DataFrame, needed_rows: int, purpose: str) -> None
     """
     if panel.empty:
         raise DataValidationError(f"the panel has no rows; {purpose} needs at least {needed_rows}")
-    counts = panel.groupby(level=TICKER_LEVEL, sort=True).size()
-    short = counts[counts < needed_rows]
+    counts = ticker_rows(panel.index)
+    short = counts[counts < needed_rows].sort_index()
     if not short.empty:
         listed = ", ".join(f"ticker {ticker} has {count} rows" for ticker, count in short.items())
         raise DataValidationError(f"{listed}; {purpose} needs at least {needed_rows}")
+
+
+def ticker_rows(index: pd.Index) -> pd.Series:
+    """Rows per ticker present in ``index``, counted from the level codes of a (ticker, date)
+    index without materialising a ticker per row (a groupby on the level does)."""
+    if not isinstance(index, pd.MultiIndex):
+        return pd.Series(0, index=index).groupby(level=TICKER_LEVEL).size()
+    number = index.names.index(TICKER_LEVEL)
+    levels = index.levels[number]
+    counts = pd.Series(np.bincount(index.codes[number], minlength=len(levels)), index=levels)
+    return counts[counts > 0]

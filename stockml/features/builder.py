@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,7 @@ from stockml.features.presets import PRESETS
 from stockml.features.registry import FAMILIES, get_family
 from stockml.features.spec import Feature
 from stockml.messages import InputError
+from stockml.threads import job_threads
 
 DEFAULT_PRESET = "technical"
 # Features are always computed in float64; `dtype` is how they are stored. float64 is the
@@ -152,9 +156,12 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         columns = self._custom_columns(panel, arrays, rows, taken)
         values = np.empty((len(taken) + len(columns), len(rows)), dtype=dtype)
         if features:
-            for block, placement in _ticker_blocks(arrays, rows):
+
+            def fill(block: PanelArrays, placement: _Placement) -> None:
                 for output, feature in zip(values[: len(features)], features, strict=True):
                     placement.put(output, feature.compute(block), feature.warmup)
+
+            _run_blocks(fill, _ticker_blocks(arrays, rows))
         if formulas:
             data = FormulaInputs.from_panel(
                 panel, arrays, {f.name: f for f in features}, shared_subexpressions(formulas)
@@ -298,6 +305,7 @@ class _Placement:
     def __init__(self, block: PanelArrays, targets: np.ndarray, sources: np.ndarray) -> None:
         self.targets, self.sources = targets, sources
         self.positions = block.position[sources]
+        self.first_position = int(self.positions.min()) if len(sources) else 0
         self.grid = _grid(block, targets, sources)
 
     def put(self, output: np.ndarray, column: np.ndarray, warmup: int) -> None:
@@ -315,7 +323,7 @@ class _Placement:
         written[...] = as_strided(
             column[first_source:], shape, [step * column.itemsize for step in source_steps]
         )
-        if self.positions.min() < warmup:
+        if self.first_position < warmup:
             np.copyto(written, np.nan, where=self.positions.reshape(shape) < warmup)
         if np.isinf(column).any():  # rare, and the contiguous column is the cheaper check
             np.copyto(written, np.nan, where=np.isinf(written))
@@ -358,12 +366,44 @@ def _ticker_blocks(
     ticker_bounds = np.append(first_tickers, len(ends))
     row_bounds = np.concatenate([[0], ends])[ticker_bounds]
     block_of = np.searchsorted(row_bounds, rows, side="right") - 1
-    by_block = np.argsort(block_of, kind="stable")
+    # block numbers are small: as the narrowest unsigned type, NumPy's stable sort is a radix sort
+    by_block = np.argsort(block_of.astype(np.min_scalar_type(len(first_tickers))), kind="stable")
     counts = np.bincount(block_of, minlength=len(first_tickers))
     for number, targets in enumerate(np.split(by_block, np.cumsum(counts)[:-1])):
         if len(targets):
             block = arrays.tickers(ticker_bounds[number], ticker_bounds[number + 1])
             yield block, _Placement(block, targets, rows[targets] - row_bounds[number])
+
+
+def _run_blocks(
+    fill: Callable[[PanelArrays, _Placement], None],
+    blocks: Iterator[tuple[PanelArrays, _Placement]],
+) -> None:
+    """``fill`` every block, on as many threads as the job has cores.
+
+    Blocks hold disjoint tickers and write disjoint output rows, and a block's values never
+    depend on the thread that computes it, so threads change no number; they pay because the
+    heavy parts (pandas' window kernels, NumPy ufuncs, SciPy filters) release the GIL. Each
+    thread takes the next block when it is free, so only one block per thread is in memory.
+    """
+    workers = job_threads() or len(os.sched_getaffinity(0))
+    if workers == 1:
+        for block, placement in blocks:
+            fill(block, placement)
+        return
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                pair = next(blocks, None)
+            if pair is None:
+                return
+            fill(*pair)
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="features") as pool:
+        for done in [pool.submit(work) for _ in range(workers)]:
+            done.result()
 
 
 def resolve_options(

@@ -51,10 +51,12 @@ class PanelArrays:
         if len(panel) == 0:
             raise DataValidationError("features: the panel has no rows")
         if isinstance(panel.index, pd.MultiIndex):
-            codes, tickers = pd.factorize(panel.index.get_level_values(0))
-            if np.any(np.diff(codes) < 0):
+            # the index's own level codes: no per-row ticker values to build and factorize
+            codes = panel.index.codes[0].astype(np.int64)
+            starts = np.flatnonzero(np.diff(codes, prepend=-1))
+            if len(np.unique(codes[starts])) != len(starts):
                 raise DataValidationError("features: panel rows must be sorted by ticker")
-            lengths = np.bincount(codes, minlength=len(tickers))
+            lengths = np.diff(np.append(starts, len(codes)))
         else:
             codes = np.zeros(len(panel), dtype=np.int64)
             lengths = np.array([len(panel)])

@@ -9,9 +9,37 @@ row-wise numpy reduction over the whole grid, with the same rules as ``daily_cor
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-from stockml.validation.metrics import MIN_NAMES_PER_DATE, regression_metrics
+import numpy as np
+import pandas as pd
+
+# Fewest tickers on a date for its cross-sectional correlation to count (see
+# `stockml.validation.metrics.regression_metrics`).
+MIN_NAMES_PER_DATE = 3
+
+
+def date_grid(dates: object, *columns: np.ndarray) -> tuple[pd.Index, list[np.ndarray]]:
+    """(the sorted distinct dates, each column as a date x slot grid): row ``i`` of a grid holds
+    the values of the rows on the ``i``-th date, left-aligned, NaN after them.
+
+    A per-date correlation only needs each date's rows side by side, not which ticker is in
+    which column, so rows given with their dates alone (CV folds, `regression_metrics`) get
+    the grid functions' whole-array passes instead of a pandas groupby per metric. One stable
+    sort by date code places every row; the grid is as wide as the busiest date.
+    """
+    codes, uniques = pd.factorize(pd.Index(dates), sort=True)
+    counts = np.bincount(codes, minlength=len(uniques))
+    order = np.argsort(codes, kind="stable")
+    starts = np.cumsum(counts) - counts
+    slot = np.arange(len(codes)) - np.repeat(starts, counts)
+    rows, shape = codes[order], (len(uniques), int(counts.max(initial=0)))
+    grids = []
+    for column in columns:
+        grid = np.full(shape, np.nan)
+        grid[rows, slot] = np.asarray(column, dtype=float)[order]
+        grids.append(grid)
+    return uniques, grids
 
 
 def grid_ranks(values: np.ndarray) -> np.ndarray:
@@ -24,19 +52,23 @@ def grid_ranks(values: np.ndarray) -> np.ndarray:
     numpy's vectorised sort is skipped for arrays holding NaN, which made ranking 2-3x slower.
     """
     values = np.asarray(values, dtype=float)
-    finite = np.isfinite(values)
     if values.size == 0:
         return np.full(values.shape, np.nan)
-    filled = np.where(finite, values, np.inf)
+    finite = np.isfinite(values)
+    complete = bool(finite.all())  # a full grid (the usual label or return grid) skips masking
+    filled = values if complete else np.where(finite, values, np.inf)
     order = np.argsort(filled, axis=1)  # any order within a tie: ties share one rank
-    ordered = np.take_along_axis(filled, order, axis=1)
+    ordered = np.sort(filled, axis=1)  # the same as gathering by `order`, and faster
+    tied = ordered[:, 1:] == ordered[:, :-1]
+    if not complete:
+        tied &= np.isfinite(ordered[:, 1:])
     n = values.shape[1]
-    position = np.broadcast_to(np.arange(n, dtype=float), values.shape)
-    starts = np.ones(values.shape, dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    if not (~starts & np.isfinite(ordered)).any():
-        sorted_ranks = position + 1.0  # no ties among known cells: the ordinal rank
+    if not tied.any():
+        sorted_ranks = np.arange(1.0, n + 1.0)[None, :]  # no ties among known cells: ordinal
     else:
+        position = np.broadcast_to(np.arange(n, dtype=float), values.shape)
+        starts = np.ones(values.shape, dtype=bool)
+        starts[:, 1:] = ~tied
         ends = np.ones(values.shape, dtype=bool)
         ends[:, :-1] = starts[:, 1:]
         first = np.maximum.accumulate(np.where(starts, position, 0.0), axis=1)
@@ -44,72 +76,84 @@ def grid_ranks(values: np.ndarray) -> np.ndarray:
         sorted_ranks = (first + last) / 2.0 + 1.0
     ranks = np.empty(values.shape)
     np.put_along_axis(ranks, order, sorted_ranks, axis=1)
-    return np.where(finite, ranks, np.nan)
+    return ranks if complete else np.where(finite, ranks, np.nan)
 
 
-def grid_correlations(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    rank: bool = False,
-    pred_ranks: np.ndarray | None = None,
-) -> np.ndarray:
+def grid_correlations(y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False) -> np.ndarray:
     """``daily_correlations`` for a date x ticker grid (NaN where a ticker has no row): one
     value per grid row, by the same rules (NaN with fewer than ``MIN_NAMES_PER_DATE`` names
-    or a constant side).
+    or a constant side). A cell is used where both sides are known."""
+    return ForecastGrid(y_pred).correlations(y_true)[int(rank)]
 
-    A cell is used where both sides are known. The IC decay correlates one forecast with
-    many horizons' returns; it passes ``pred_ranks`` (``grid_ranks(y_pred)``) so that the
-    forecast is re-ranked only on the rows where some return is unknown.
+
+class ForecastGrid:
+    """A forecast grid prepared once for per-date correlation with many target grids.
+
+    The IC decay correlates one forecast with a dozen grids of realised returns (the label,
+    then each horizon). Its ranks, per-date means and centred values depend only on which
+    cells are known, which is the same for every target on most dates; they are computed
+    once here and redone only on the dates where some target cell is missing.
     """
-    known = np.isfinite(y_true) & np.isfinite(y_pred)
-    x, y = np.where(known, y_true, np.nan), np.where(known, y_pred, np.nan)
-    if rank:
-        x = grid_ranks(x)
-        if pred_ranks is None:
-            y = grid_ranks(y)
-        else:
-            stale = (known != np.isfinite(y_pred)).any(axis=1)
-            y, masked = pred_ranks.copy(), y
-            y[stale] = grid_ranks(masked[stale])
-    return _row_pearson(x, y, known)
+
+    def __init__(self, forecast: np.ndarray) -> None:
+        self.values = np.asarray(forecast, dtype=float)
+        self.present = np.isfinite(self.values)
+        self.ranks = grid_ranks(self.values)
+        self._sides = (_Side.of(self.values, self.present), _Side.of(self.ranks, self.present))
+
+    def correlations(self, y_true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(per-date IC, per-date rank IC) of the forecast with ``y_true``, over the cells
+        where both are known."""
+        known = np.isfinite(y_true) & self.present
+        count = known.sum(axis=1)
+        # Dates with too few names are NaN whatever the forecast side says.
+        stale = np.flatnonzero((known != self.present).any(axis=1) & (count >= MIN_NAMES_PER_DATE))
+        masked = np.where(known, y_true, np.nan)
+        out = []
+        for rank, side in enumerate(self._sides):
+            target = _Side.of(grid_ranks(masked) if rank else masked, known)
+            daily = _row_pearson(target, side, count)
+            if stale.size:
+                values = np.where(known[stale], self.values[stale], np.nan)
+                fresh = _Side.of(grid_ranks(values) if rank else values, known[stale])
+                daily[stale] = _row_pearson(target.rows(stale), fresh, count[stale])
+            out.append(daily)
+        return out[0], out[1]
 
 
-def _row_pearson(x: np.ndarray, y: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each row's ``known`` cells (``x`` and ``y`` are NaN elsewhere):
-    means, then centred dot products, with unknown cells zeroed in place rather than skipped
-    by NaN-aware reductions, which copy the grid on every call."""
-    count = known.sum(axis=1)
-    centred = []
+@dataclass(frozen=True)
+class _Side:
+    """One side of a per-row Pearson correlation: its values minus the row mean on the known
+    cells (0 elsewhere, so plain sums skip them; NaN-aware reductions copy the grid), each
+    row's sum of squares of those, and whether the row is constant.
+
+    Constancy is tested exactly, on the values: a constant side has a spread of exactly 0,
+    while its centred values may keep float dust.
+    """
+
+    centred: np.ndarray
+    squares: np.ndarray
+    constant: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, known: np.ndarray) -> _Side:
+        """``values`` must be NaN wherever ``known`` is False."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centred = np.where(known, values, 0.0)
+            centred -= (centred.sum(axis=1) / known.sum(axis=1))[:, None]
+            centred *= known
+            constant = np.fmax.reduce(values, axis=1) == np.fmin.reduce(values, axis=1)
+        return cls(centred, np.einsum("ij,ij->i", centred, centred), constant)
+
+    def rows(self, rows: np.ndarray) -> _Side:
+        return _Side(self.centred[rows], self.squares[rows], self.constant[rows])
+
+
+def _row_pearson(x: _Side, y: _Side, count: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row, NaN where it is undefined by the rules above."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        for side in (x, y):
-            values = np.where(known, side, 0.0)
-            values -= (values.sum(axis=1) / count)[:, None]
-            values *= known
-            centred.append(values)
-        # Exact: a constant side has a spread of exactly 0 (its centred values may not).
-        constant = [np.fmax.reduce(side, axis=1) == np.fmin.reduce(side, axis=1) for side in (x, y)]
-        dx, dy = centred
-        xy = np.einsum("ij,ij->i", dx, dy)
-        xx = np.einsum("ij,ij->i", dx, dx)
-        yy = np.einsum("ij,ij->i", dy, dy)
-        daily = np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
-    defined = (count >= MIN_NAMES_PER_DATE) & ~constant[0] & ~constant[1]
+        daily = np.clip(
+            np.einsum("ij,ij->i", x.centred, y.centred) / np.sqrt(x.squares * y.squares), -1.0, 1.0
+        )
+    defined = (count >= MIN_NAMES_PER_DATE) & ~x.constant & ~y.constant
     return np.where(defined, daily, np.nan)
-
-
-def mean_grid_correlation(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    rank: bool = False,
-    pred_ranks: np.ndarray | None = None,
-) -> float:
-    """The IC (rank IC with ``rank``) of a date x ticker grid exactly as ``regression_metrics``
-    reports it for the same rows: the mean of the defined per-date correlations, else the
-    pooled one (NaN when no row has both sides). ``pred_ranks``: see ``grid_correlations``."""
-    daily = grid_correlations(y_true, y_pred, rank, pred_ranks)
-    if np.isfinite(daily).any():
-        return float(np.nanmean(daily))
-    known = np.isfinite(y_true) & np.isfinite(y_pred)
-    if not known.any():
-        return float("nan")
-    return regression_metrics(y_true[known], y_pred[known])["rank_ic" if rank else "ic"]

@@ -20,6 +20,8 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import make_scorer
 
+from stockml.validation.cross_section import ForecastGrid, date_grid
+
 METRIC_NAMES: tuple[str, ...] = (
     "mse",
     "mae",
@@ -43,9 +45,6 @@ GREATER_IS_BETTER: dict[str, bool] = {
 }
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
-
-# Fewest tickers on a date for its cross-sectional correlation to count (see regression_metrics).
-MIN_NAMES_PER_DATE = 3
 
 
 def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -90,6 +89,8 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    if _is_constant(x) or _is_constant(y):  # undefined; ranking every row would not change it
+        return float("nan")
     return _pearson(rankdata(x), rankdata(y))
 
 
@@ -99,6 +100,8 @@ def _is_constant(values: np.ndarray) -> bool:
     return bool(values.min() == values.max())
 
 
+# The correlations, by ``rank``: per date on a panel, pooled otherwise (see regression_metrics).
+_IC: tuple[str, str] = ("ic", "rank_ic")
 _POOLED: dict[str, Metric] = {
     "mse": _mse,
     "mae": _mae,
@@ -153,16 +156,18 @@ def regression_metrics(y_true: Any, y_pred: Any, *, dates: Any = None) -> dict[s
     (0.6958, 0.5, 11.94)
     """
     y_true, y_pred = _as_vectors(y_true, y_pred)
-    scores = {name: metric(y_true, y_pred) for name, metric in _POOLED.items()}
-    scores["icir"] = scores["rank_icir"] = float("nan")
+    scores = {name: metric(y_true, y_pred) for name, metric in _POOLED.items() if name not in _IC}
+    daily = dict.fromkeys(_IC, np.empty(0))
     if dates is not None:
         if len(dates) != len(y_true):
             raise ValueError(f"dates has {len(dates)} entries but y_true has {len(y_true)}")
-        for name, rank in (("ic", False), ("rank_ic", True)):
-            daily = daily_correlations(y_true, y_pred, dates, rank).dropna().to_numpy()
-            if daily.size:
-                scores[name] = float(daily.mean())
-                scores[f"{name}ir"] = _information_ratio(daily)
+        for name, series in zip(_IC, _daily_correlations(y_true, y_pred, dates)[1], strict=True):
+            daily[name] = series[np.isfinite(series)]
+    for name, series in daily.items():
+        # The pooled correlation (a sort of every row for the rank IC) only when no date has one.
+        scores[name] = float(series.mean()) if series.size else _POOLED[name](y_true, y_pred)
+    for name, series in daily.items():
+        scores[f"{name}ir"] = _information_ratio(series)
     return scores
 
 
@@ -172,38 +177,41 @@ def daily_correlations(y_true: Any, y_pred: Any, dates: Any, rank: bool = False)
     NaN on a date where the correlation is undefined or meaningless, by the rules of
     ``regression_metrics`` (fewer than ``MIN_NAMES_PER_DATE`` rows, a constant side), so a
     per-date report and the averaged metric always agree on which dates count.
-
-    One grouped pass over all dates (ranks within each date for rank IC) rather than a
-    correlation call per date: a holdout has hundreds of dates and every run scores several
-    forecasts, so a per-date loop was most of a small run's scoring time.
     """
-    y_true, y_pred = _as_vectors(y_true, y_pred)
-    codes, uniques = pd.factorize(pd.Index(dates), sort=True)
-    frame = pd.DataFrame({"date": codes, "true": y_true, "pred": y_pred})
-    values = frame[["true", "pred"]]
-    if rank:
-        values = values.groupby(frame["date"]).rank(method="average")
-    by_date = values.groupby(frame["date"], sort=True)
-    spread = by_date.max() - by_date.min()  # exact: a constant side gives exactly 0
-    centred = values - by_date.transform("mean")
-    sums = (
-        pd.DataFrame(
-            {
-                "xy": centred["true"] * centred["pred"],
-                "xx": centred["true"] ** 2,
-                "yy": centred["pred"] ** 2,
-            }
-        )
-        .groupby(frame["date"], sort=True)
-        .sum()
-    )
-    defined = (
-        (by_date.size() >= MIN_NAMES_PER_DATE) & (spread["true"] > 0) & (spread["pred"] > 0)
-    ).to_numpy()
-    xy, xx, yy = (sums[column].to_numpy()[defined] for column in ("xy", "xx", "yy"))
-    daily = np.full(len(uniques), np.nan)
-    daily[defined] = np.clip(xy / np.sqrt(xx * yy), -1.0, 1.0)
-    return pd.Series(daily, index=pd.Index(uniques, name="date"), name="rank_ic" if rank else "ic")
+    uniques, (ic, rank_ic) = _daily_correlations(*_as_vectors(y_true, y_pred), dates)
+    return pd.Series(rank_ic if rank else ic, index=pd.Index(uniques, name="date"), name=_IC[rank])
+
+
+def _daily_correlations(
+    y_true: np.ndarray, y_pred: np.ndarray, dates: Any
+) -> tuple[pd.Index, tuple[np.ndarray, np.ndarray]]:
+    """(sorted distinct dates, (per-date IC, per-date rank IC)), from one date grid.
+
+    The rows are laid out by date once (`date_grid`) and both correlations are whole-grid
+    passes; a pandas groupby per correlation (with a grouped rank) was most of a large run's
+    scoring time, and a CV fold and each baseline score again. A side that is constant over
+    all rows (the zero and train-mean baselines) is constant on every date: no grid at all.
+    """
+    if _is_constant(y_true) or _is_constant(y_pred):
+        uniques = pd.factorize(pd.Index(dates), sort=True)[1]
+        return uniques, (np.full(len(uniques), np.nan), np.full(len(uniques), np.nan))
+    uniques, (true, pred) = date_grid(dates, y_true, y_pred)
+    return uniques, ForecastGrid(pred).correlations(true)
+
+
+def mean_daily_correlation(
+    daily: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False
+) -> float:
+    """The IC (rank IC with ``rank``) of a date x ticker grid exactly as ``regression_metrics``
+    reports it for the same rows, from its per-date values ``daily`` (`grid_correlations`):
+    their mean where any is defined, else the pooled correlation of the cells where both
+    grids are known (NaN when there are none)."""
+    if np.isfinite(daily).any():
+        return float(np.nanmean(daily))
+    known = np.isfinite(y_true) & np.isfinite(y_pred)
+    if not known.any():
+        return float("nan")
+    return _POOLED[_IC[rank]](y_true[known], y_pred[known])
 
 
 def _information_ratio(daily: np.ndarray) -> float:
