@@ -169,8 +169,10 @@ def cross_validate_pipeline(
 ) -> CrossValidationResult:
     """Every fold scored, several at once in threads when the cores and memory allow
     (`stockml.fold_workers`): the same folds, in the same order, either way."""
-    splits = list(splitter.split(X, y))  # type: ignore[attr-defined]
-    workers = fold_workers(pipeline, X, splits)
+    workers = fold_workers(pipeline, X, splitter.split(X, y))  # type: ignore[attr-defined]
+    # split again, lazily: one after another, only the running fold's row indices are held
+    splits = splitter.split(X, y)  # type: ignore[attr-defined]
+    n_splits = splitter.get_n_splits(X, y)  # type: ignore[attr-defined]
     dates = panel_dates(X)
 
     def score(numbered: tuple[int, tuple[np.ndarray, np.ndarray]]) -> FoldResult:
@@ -183,7 +185,7 @@ def cross_validate_pipeline(
             else map(score, enumerate(splits))
         )
         result = CrossValidationResult(
-            folds=list(progress(folds, "CV folds", "fold", total=len(splits)))
+            folds=list(progress(folds, "CV folds", "fold", total=n_splits))
         )
     if not result.folds:
         raise InputError(f"the splitter {splitter!r} produced no folds")
