@@ -10,19 +10,21 @@ train on it).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from stockml.config import config_dir
 from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
+from stockml.fold_workers import fold_threads, fold_workers, is_one_run
 from stockml.messages import InputError
+from stockml.pipeline import fit_clone
 from stockml.progress import progress
 from stockml.reporting.schema import SCHEMA_VERSION, EvaluationDocument, FeatureImportance
 from stockml.target import TargetSpec
@@ -102,49 +104,89 @@ def take_rows(frame: pd.DataFrame | pd.Series, positions: np.ndarray) -> pd.Data
     (and a walk-forward or expanding window's training rows) are such a run: slicing them
     instead of copying keeps a large fold's training matrix out of memory.
     """
-    if len(positions) and np.all(np.diff(positions) == 1):
+    if is_one_run(positions):
         return frame.iloc[positions[0] : positions[-1] + 1]
     return frame.iloc[positions]
+
+
+def score_fold(
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: pd.Series,
+    dates: pd.DatetimeIndex,
+    fold: int,
+    split: tuple[np.ndarray, np.ndarray],
+) -> FoldResult:
+    """Fit a fresh clone on the fold's training rows and score it on its test rows."""
+    train_idx, test_idx = split
+    model = fit_clone(pipeline, take_rows(X, train_idx), take_rows(y, train_idx))
+    predictions = model.predict(take_rows(X, test_idx))
+    metrics = regression_metrics(
+        take_rows(y, test_idx).to_numpy(), predictions, dates=dates[test_idx]
+    )
+    train_start, train_end = _date_range(X.index[train_idx])
+    test_start, test_end = _date_range(X.index[test_idx])
+    return FoldResult(
+        fold=fold,
+        train_start=train_start,
+        train_end=train_end,
+        test_start=test_start,
+        test_end=test_end,
+        n_train=len(train_idx),
+        n_test=len(test_idx),
+        metrics=metrics,
+        test_rows=np.asarray(test_idx),
+        predictions=np.asarray(predictions, dtype=float),
+    )
 
 
 def iter_folds(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, splitter: object
 ) -> Iterator[FoldResult]:
-    """Fit a fresh clone per fold on its training rows and score it on its test rows, lazily,
-    so a search can stop a hopeless candidate after its first folds."""
+    """Score the folds one after another, lazily, so a search can stop a hopeless candidate
+    after its first folds."""
     dates = panel_dates(X)
-    for fold, (train_idx, test_idx) in enumerate(splitter.split(X, y)):  # type: ignore[attr-defined]
-        model = clone(pipeline).fit(take_rows(X, train_idx), take_rows(y, train_idx))
-        predictions = model.predict(take_rows(X, test_idx))
-        metrics = regression_metrics(
-            take_rows(y, test_idx).to_numpy(), predictions, dates=dates[test_idx]
-        )
-        train_start, train_end = _date_range(X.index[train_idx])
-        test_start, test_end = _date_range(X.index[test_idx])
-        yield FoldResult(
-            fold=fold,
-            train_start=train_start,
-            train_end=train_end,
-            test_start=test_start,
-            test_end=test_end,
-            n_train=len(train_idx),
-            n_test=len(test_idx),
-            metrics=metrics,
-            test_rows=np.asarray(test_idx),
-            predictions=np.asarray(predictions, dtype=float),
-        )
+    for fold, split in enumerate(splitter.split(X, y)):  # type: ignore[attr-defined]
+        yield score_fold(pipeline, X, y, dates, fold, split)
+
+
+def _in_threads(
+    score: Callable[[tuple[int, tuple[np.ndarray, np.ndarray]]], FoldResult],
+    numbered: Iterable[tuple[int, tuple[np.ndarray, np.ndarray]]],
+    workers: int,
+) -> Iterator[FoldResult]:
+    """``map(score, numbered)`` in ``workers`` threads, in order; a failing fold cancels the
+    folds not yet started."""
+    pool = ThreadPoolExecutor(workers)
+    try:
+        yield from pool.map(score, numbered)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def cross_validate_pipeline(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, splitter: object
 ) -> CrossValidationResult:
-    folds = progress(
-        iter_folds(pipeline, X, y, splitter),
-        "CV folds",
-        "fold",
-        total=splitter.get_n_splits(X, y),  # type: ignore[attr-defined]
-    )
-    result = CrossValidationResult(folds=list(folds))
+    """Every fold scored, several at once in threads when the cores and memory allow
+    (`stockml.fold_workers`): the same folds, in the same order, either way."""
+    workers = fold_workers(pipeline, X, splitter.split(X, y))  # type: ignore[attr-defined]
+    # split again, lazily: one after another, only the running fold's row indices are held
+    splits = splitter.split(X, y)  # type: ignore[attr-defined]
+    n_splits = splitter.get_n_splits(X, y)  # type: ignore[attr-defined]
+    dates = panel_dates(X)
+
+    def score(numbered: tuple[int, tuple[np.ndarray, np.ndarray]]) -> FoldResult:
+        return score_fold(pipeline, X, y, dates, *numbered)
+
+    with fold_threads(workers):
+        folds = (
+            _in_threads(score, enumerate(splits), workers)
+            if workers > 1
+            else map(score, enumerate(splits))
+        )
+        result = CrossValidationResult(
+            folds=list(progress(folds, "CV folds", "fold", total=n_splits))
+        )
     if not result.folds:
         raise InputError(f"the splitter {splitter!r} produced no folds")
     return result

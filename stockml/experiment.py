@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from stockml.data.schema import DATE_LEVEL, panel_dates
@@ -29,7 +28,8 @@ from stockml.evaluation import (
     evaluate_forecasts,
     portfolio_settings,
 )
-from stockml.pipeline import build_pipeline
+from stockml.memory import release_freed_memory
+from stockml.pipeline import build_pipeline, fit_clone
 from stockml.reporting.schema import EvaluationDocument, FeatureImportance
 from stockml.tuning.inner_search import SearchResult, run_search
 from stockml.validation import baseline_metrics, regression_metrics
@@ -165,7 +165,8 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
     timings["cv_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    fitted = clone(pipeline).fit(data.X_dev, data.y_dev)
+    release_freed_memory()  # the final fit is the run's peak: start it from the smallest heap
+    fitted = fit_clone(pipeline, data.X_dev, data.y_dev)
     predictions = fitted.predict(data.X_holdout)
     timings["fit_s"] = time.perf_counter() - started
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from stockml.threads import job_threads
 
@@ -51,3 +54,53 @@ def build_pipeline(cfg: DictConfig) -> Pipeline:
             ("model", build_step(cfg.model)),
         ]
     )
+
+
+def made_by_the_steps(Xt: Any, X: Any) -> bool:
+    """Whether ``Xt`` is an array the pipeline's steps made from ``X``, which no one else reads.
+
+    It must own its memory (so it is not a view of ``X``, nor of a frame's values), be
+    writeable, and not be ``X`` itself (passthrough steps hand ``X`` on). A step that kept a
+    reference to the array it returned would break this; no step stockml builds does.
+    """
+    return isinstance(Xt, np.ndarray) and Xt is not X and Xt.flags.owndata and Xt.flags.writeable
+
+
+def fit_clone(pipeline: Pipeline, X: Any, y: Any) -> Pipeline:
+    """``clone(pipeline).fit(X, y)`` with one BLAS thread, and without the final step's copy
+    of its training matrix when that matrix is the steps' own.
+
+    One BLAS thread: a float32 Gram matrix `X.T @ X` summed by two OpenBLAS threads rounds
+    differently from one summed by one, and an ill-conditioned ridge turns that into
+    coefficients ~1e-3 apart, so a fit's numbers would depend on the machine's cores and on
+    how many folds run at once. It costs nothing measurable: on this tall, 65-column product
+    a second thread saves little on an idle machine and, busy-waiting, costs several times
+    the CPU on a loaded one. (threadpoolctl's limit is process-wide; folds fitted in parallel
+    threads are already under a limit of one, `stockml.fold_workers.fold_threads`.)
+
+    No copy: a linear model with ``copy_X=True`` (sklearn's default) copies X before centring
+    it in place, as it must when X is the caller's data. Behind a scaler or selector its X is
+    a fresh array that only this fit reads: the copy only adds a whole matrix to the fit's
+    peak. So when `made_by_the_steps` says so, the final step is fitted with
+    ``copy_X=False`` and gets ``copy_X=True`` back afterwards: same operations, in place,
+    hence the same coefficients; same params. The caller's X is never written.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_without_copy(clone(pipeline), X, y)
+
+
+def _fit_without_copy(model: Pipeline, X: Any, y: Any) -> Pipeline:
+    final = model.steps[-1][1]
+    overwritable = len(model.steps) > 1 and getattr(final, "copy_X", None) is True
+    if not overwritable:
+        return model.fit(X, y)
+    Xt = model[:-1].fit_transform(X, y)  # the slice shares model's step objects: fits them
+    if not made_by_the_steps(Xt, X):
+        final.fit(Xt, y)
+        return model
+    final.set_params(copy_X=False)
+    try:
+        final.fit(Xt, y)
+    finally:
+        final.set_params(copy_X=True)
+    return model

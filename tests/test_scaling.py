@@ -118,3 +118,63 @@ def test_a_snapshot_naming_sklearns_scaler_still_builds_it() -> None:
     """Configs recorded before the block scaler reproduce with exactly the class they name."""
     node = OmegaConf.create({"_target_": "sklearn.preprocessing.StandardScaler"})
     assert type(build_step(node)) is StandardScaler
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "frame"])
+def test_transform_is_sklearns_bit_for_bit(dtype: type, layout: str) -> None:
+    """Centred into a new array rather than copied then centred: the same float operations."""
+    X = _matrix(dtype, nans=True)
+    data = (
+        pd.DataFrame(X, columns=list("abcdef")) if layout == "frame" else np.array(X, order=layout)
+    )
+    before = np.array(data, copy=True)
+    ours = BlockStandardScaler(batch_size=100).fit(data)
+    out = ours.transform(data)
+    expected = StandardScaler.transform(ours, data)  # sklearn's transform, same statistics
+    np.testing.assert_array_equal(out, expected)
+    assert out.dtype == expected.dtype and out.flags.writeable
+    assert not np.shares_memory(out, np.asarray(data))
+    np.testing.assert_array_equal(np.asarray(data), before)  # the input is not written
+
+
+def test_transform_without_copy_is_sklearns_in_place() -> None:
+    X = _matrix(np.float64)
+    scaler = BlockStandardScaler().fit(X)
+    expected = StandardScaler.transform(scaler, X)
+    assert scaler.transform(X, copy=False) is X
+    np.testing.assert_array_equal(X, expected)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinities_are_refused_as_sklearn_does(bad: float) -> None:
+    X = _matrix(np.float32)
+    X[500, 2] = bad
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        BlockStandardScaler(batch_size=64).fit(X)
+    fitted = BlockStandardScaler().fit(_matrix(np.float32))
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        fitted.transform(X)
+
+
+def test_an_all_nan_column_is_sklearns() -> None:
+    X = _matrix(np.float64)
+    X[:, 1] = np.nan
+    ours = BlockStandardScaler(batch_size=64).fit(X)
+    theirs = StandardScaler().fit(X)
+    for name in FITTED:
+        np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+
+
+@pytest.mark.parametrize(("with_mean", "with_std"), [(False, True), (True, False)])
+def test_without_mean_or_std_as_sklearn(with_mean: bool, with_std: bool) -> None:
+    X = _matrix(np.float32, nans=True)
+    ours = BlockStandardScaler(with_mean=with_mean, with_std=with_std, batch_size=64).fit(X)
+    theirs = StandardScaler(with_mean=with_mean, with_std=with_std).fit(X)
+    for name in FITTED:
+        expected = getattr(theirs, name)
+        if expected is None:
+            assert getattr(ours, name) is None
+        else:
+            np.testing.assert_allclose(getattr(ours, name), expected, rtol=1e-10, atol=1e-20)
+    np.testing.assert_allclose(ours.transform(X), theirs.transform(X), rtol=1e-5, atol=1e-5)

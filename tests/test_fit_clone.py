@@ -1,0 +1,121 @@
+"""`fit_clone`: a final step may centre the steps' own matrix in place, never the caller's X.
+
+Every combination of scaler, selector and copy_X model that conf/ offers is fitted both ways
+(`fit_clone` and sklearn's plain `clone(...).fit`) on a float32 frame laid out as
+`make_design_matrix` makes it and on a writeable float64 array: same coefficients bit for bit,
+same params, and the input exactly as it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from stockml.config import compose_config
+from stockml.pipeline import build_pipeline, fit_clone, made_by_the_steps
+
+SCALERS = ["standard", "minmax", "robust", "none"]
+SELECTIONS = ["none", "kbest_f"]
+MODELS = ["ridge", "lasso", "linear"]
+
+
+def _frame(n_rows: int = 600, n_features: int = 20) -> tuple[pd.DataFrame, pd.Series]:
+    """A float32 frame over a (feature, row) array, like the design matrix (one block)."""
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((n_features, n_rows), dtype=np.float32) * 3 + 1
+    X = pd.DataFrame(values.T, columns=[f"f{i}" for i in range(n_features)], copy=False)
+    y = pd.Series(0.01 * values[0] - 0.02 * values[3] + 0.05 * rng.standard_normal(n_rows))
+    return X, y
+
+
+def _inputs() -> list[tuple[object, pd.Series]]:
+    X, y = _frame()
+    writeable = np.array(X.to_numpy(), dtype=np.float64)  # owns its memory: the risky case
+    return [(X, y), (writeable, y)]
+
+
+def _ridge_fits_record_copy_x(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """copy_X as each Ridge.fit from now on sees it (fit_clone fits a clone: patch the class)."""
+    seen: list[bool] = []
+    fit = Ridge.fit
+
+    def recording_fit(self, X, y, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(self.copy_X)
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(Ridge, "fit", recording_fit)
+    return seen
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("scaler", SCALERS)
+def test_same_fit_as_sklearn_and_the_input_untouched(
+    scaler: str, selection: str, model: str
+) -> None:
+    template = build_pipeline(
+        compose_config([f"scaler={scaler}", f"selection={selection}", f"model={model}"])
+    )
+    for X, y in _inputs():
+        before = np.array(X, copy=True)
+        ours = fit_clone(template, X, y)
+        assert np.array_equal(np.asarray(X), before)  # the caller's matrix, bit for bit
+        theirs = clone(template).fit(X, y)
+        np.testing.assert_array_equal(ours[-1].coef_, theirs[-1].coef_)
+        np.testing.assert_array_equal(ours[-1].intercept_, theirs[-1].intercept_)
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+        assert ours.get_params(deep=True).keys() == theirs.get_params(deep=True).keys()
+        assert ours[-1].get_params() == theirs[-1].get_params()  # copy_X back to True
+        assert np.array_equal(np.asarray(X), before)
+
+
+@pytest.mark.parametrize(
+    ("scaler", "in_place"), [("standard", True), ("minmax", True), ("none", False)]
+)
+def test_only_the_steps_own_matrix_is_centred_in_place(
+    scaler: str, in_place: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = build_pipeline(compose_config([f"scaler={scaler}", "model=ridge"]))
+    seen = _ridge_fits_record_copy_x(monkeypatch)
+    for X, y in _inputs():
+        fitted = fit_clone(template, X, y)
+        assert fitted[-1].copy_X is True
+    assert seen == [not in_place] * 2
+
+
+def test_a_step_returning_its_input_or_a_view_is_not_overwritten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = _inputs()[1]
+    before = X.copy()
+    seen = _ridge_fits_record_copy_x(monkeypatch)
+    for step in (FunctionTransformer(), FunctionTransformer(lambda a: a[:, :])):
+        fit_clone(make_pipeline(step, Ridge()), X, y)
+        np.testing.assert_array_equal(X, before)
+    assert seen == [True, True]
+
+
+def test_made_by_the_steps() -> None:
+    X, _ = _frame()
+    values = X.to_numpy()
+    fresh = values * 2
+    assert made_by_the_steps(fresh, X)
+    assert not made_by_the_steps(values, X)  # a view of the frame's block
+    assert not made_by_the_steps(fresh, fresh)  # passthrough: X itself
+    assert not made_by_the_steps(fresh[:10], X)  # a view of an array
+    assert not made_by_the_steps(X, values)  # a frame: whose arrays, unknown
+    fresh.flags.writeable = False
+    assert not made_by_the_steps(fresh, X)
+
+
+def test_a_model_without_copy_x_is_fitted_as_before() -> None:
+    X, y = _frame()
+    template = build_pipeline(compose_config(["model=random_forest", "model.n_estimators=5"]))
+    ours = fit_clone(template, X, y)
+    assert isinstance(ours, Pipeline) and ours is not template
+    np.testing.assert_array_equal(ours.predict(X), clone(template).fit(X, y).predict(X))
