@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig
-from sklearn.base import clone
 
 from stockml.data.schema import DATE_LEVEL, TICKER_LEVEL, format_stamp, panel_dates
 from stockml.lifecycle.errors import LifecycleError
-from stockml.pipeline import build_pipeline
+from stockml.pipeline import build_pipeline, fit_clone
 from stockml.progress import progress
 from stockml.target import TargetSpec, make_dataset
 from stockml.validation import regression_metrics, split_holdout
@@ -96,7 +95,7 @@ def rolling_retrain(
                 f"window {number} from {format_stamp(test_dates[0])} has no training rows"
             )
         test = row_dates.isin(test_dates)
-        model = clone(template).fit(X[train], y[train])
+        model = fit_clone(template, X[train], y[train])
         forecast = model.predict(X[test])
         scored.append(
             pd.DataFrame(
