@@ -34,6 +34,7 @@ from stockml.errors import (
 from stockml.progress import hidden
 from stockml.threads import limit_threads
 from stockml.tracking.identity import RunIdentity, job_identity
+from stockml.tracking.sweep_callback import end_open_sweeps
 
 if TYPE_CHECKING:
     from stockml.experiment import ExperimentResult
@@ -186,4 +187,7 @@ def main() -> None:
         print(unknown_command_message(arguments[0], closest_command(arguments[0])), file=sys.stderr)
         sys.exit(2)
     with one_line_errors():
-        hydra_entry()
+        try:
+            hydra_entry()
+        finally:
+            end_open_sweeps()
