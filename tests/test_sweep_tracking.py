@@ -205,3 +205,18 @@ def test_cleanup_owns_every_file_a_tracked_sweep_wrote_and_nothing_else(
         assert inventory(sweep).foreign == f"{note} was not written by stockml"
     finally:
         note.unlink()
+
+
+def test_a_first_multirun_keeps_schema_migrations_off_the_console(tmp_path: Path) -> None:
+    """A new output root and an empty cache: the job store and MLflow's store template are
+    both built by Alembic migrations, whose INFO lines are for migration authors."""
+    completed = run_stockml(
+        tmp_path, "-m", "model=ridge,lasso", *FAST, "tracking.log_model=false",
+        env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "outputs" / "jobs.db").is_file()
+    assert list((tmp_path / "cache" / "stockml").glob("mlflow-*-empty.db"))  # built here
+    console = completed.stdout + completed.stderr
+    assert "Running upgrade" not in console
+    assert "alembic" not in console.lower()
