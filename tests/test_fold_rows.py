@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from design_matrices import panel_design
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -14,16 +15,9 @@ from stockml.validation import ExpandingWindowSplit, PurgedKFold, WalkForwardSpl
 
 
 def _design(n_dates: int = 120, n_tickers: int = 3) -> tuple[pd.DataFrame, pd.Series]:
-    """A time-ordered float32 panel matrix, like `make_design_matrix`'s (one block)."""
-    index = pd.MultiIndex.from_product(
-        [pd.bdate_range("2020-01-01", periods=n_dates), [f"T{i}" for i in range(n_tickers)]],
-        names=["date", "ticker"],
+    return panel_design(
+        n_dates=n_dates, n_tickers=n_tickers, n_columns=4, seed=1, signal=0.5
     )
-    rng = np.random.default_rng(1)
-    values = rng.standard_normal((4, len(index)), dtype=np.float32)
-    X = pd.DataFrame(values.T, index=index, columns=list("abcd"), copy=False)
-    y = pd.Series(values[0] * 0.5 + rng.standard_normal(len(index)), index=index, name="y")
-    return X, y
 
 
 def test_consecutive_rows_are_a_view_and_others_a_copy() -> None:

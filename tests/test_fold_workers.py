@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from design_matrices import panel_design
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.pipeline import make_pipeline
@@ -20,16 +21,9 @@ from stockml.validation import ExpandingWindowSplit, PurgedKFold, WalkForwardSpl
 
 
 def _design(n_dates: int = 300, n_tickers: int = 4) -> tuple[pd.DataFrame, pd.Series]:
-    """A time-ordered float32 panel matrix, like `make_design_matrix`'s (one block)."""
-    index = pd.MultiIndex.from_product(
-        [pd.bdate_range("2020-01-01", periods=n_dates), [f"T{i}" for i in range(n_tickers)]],
-        names=["date", "ticker"],
+    return panel_design(
+        n_dates=n_dates, n_tickers=n_tickers, n_columns=6, seed=2, signal=0.3
     )
-    rng = np.random.default_rng(2)
-    values = rng.standard_normal((6, len(index)), dtype=np.float32)
-    X = pd.DataFrame(values.T, index=index, columns=list("abcdef"), copy=False)
-    y = pd.Series(values[0] * 0.3 + rng.standard_normal(len(index)), index=index, name="y")
-    return X, y
 
 
 WALK = WalkForwardSplit(n_splits=5, horizon=1)  # each fold: a sixth of the rows, as slices
