@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -28,6 +29,9 @@ from stockml.tracking.identity import (
     override_pairs,
     trial_pairs,
 )
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +118,29 @@ def best_jobs(sweep_dir: Path, jobs: list[JobResult]) -> list[JobResult]:
 
 
 def finish_sweep(link: SweepLink, sweep_dir: Path, status: str) -> None:
-    """Log the sweep's outcome into the parent run and end it with `status`."""
+    """Log the sweep's outcome into the parent run and end it with `status`, even when
+    logging the outcome fails: a parent left RUNNING reads as a sweep still going."""
     from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=link.tracking_uri)
+    try:
+        _log_outcome(client, link, sweep_dir)
+    finally:
+        client.set_terminated(link.parent_run_id, status)
+
+
+def _log_outcome(client: MlflowClient, link: SweepLink, sweep_dir: Path) -> None:
+    """The best value(s), their overrides, the study's files and plots, and the best model.
+
+    The model is logged only for a best trial this sweep ran. Sweeps sharing a study each
+    name the study's best, which may be another live sweep's trial; refitting it here would
+    reopen that run under its owner. The study's final best is already its best when its
+    own sweep ends (every trial of that sweep is complete by then), so its owner logs it.
+    """
     from mlflow.entities import Metric, Param, RunTag
 
     from stockml.tracking.best_model import log_best_model
 
-    client = MlflowClient(tracking_uri=link.tracking_uri)
     parent = link.parent_run_id
     jobs = sweep_jobs(sweep_dir)
     best = best_jobs(sweep_dir, jobs)
@@ -154,12 +174,12 @@ def finish_sweep(link: SweepLink, sweep_dir: Path, status: str) -> None:
             client.log_artifact(parent, str(sweep_dir / name))
     if (sweep_dir / PLOTS_DIR).is_dir():
         client.log_artifacts(parent, str(sweep_dir / PLOTS_DIR), artifact_path=PLOTS_DIR)
+    own_dir = sweep_dir.resolve()
     for job in best:
-        if job.run_id:
+        if job.run_id and job.run_dir.is_relative_to(own_dir):
             log_best_model(job.run_dir, job.run_id, link.tracking_uri)
-    client.set_terminated(parent, status)
     shown = ", ".join(f"{job.run_dir.name}: {job.values}" for job in best) or "none"
-    log.info("MLflow: sweep run %s %s; best %s", parent, status.lower(), shown)
+    log.info("MLflow: sweep run %s ended; best %s", parent, shown)
 
 
 def _job_pairs(job: JobResult, link: SweepLink) -> dict[str, str]:
