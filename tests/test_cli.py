@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from stockml_runs import FAST, run_stockml
 
+from stockml.config import compose_config
+
 SMALL = [
     "data.tickers=[AAPL,IBM]",
     "data.start=2008-01-01",
@@ -42,7 +44,7 @@ def test_run_records_files_and_mlflow_run(tmp_path: Path) -> None:
     runs = client.search_runs([experiment.experiment_id])
     assert [run.info.run_id for run in runs] == [document["mlflow_run_id"]]
     run = runs[0]
-    assert run.data.params["model._target_"] == "sklearn.linear_model.Ridge"
+    assert run.data.params["model._target_"] == compose_config(SMALL).model._target_
     assert run.data.params["features.preset"] == "minimal"
     assert run.data.metrics["test_mse"] == pytest.approx(document["holdout"]["mse"])
     assert run.data.metrics["cv_ic_mean"] == pytest.approx(document["cv"]["ic"]["mean"])

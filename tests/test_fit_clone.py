@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -39,16 +39,17 @@ def _inputs() -> list[tuple[object, pd.Series]]:
     return [(X, y), (writeable, y)]
 
 
-def _ridge_fits_record_copy_x(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """copy_X as each Ridge.fit from now on sees it (fit_clone fits a clone: patch the class)."""
+def _fits_record_copy_x(monkeypatch: pytest.MonkeyPatch, model: type) -> list[bool]:
+    """copy_X as each ``model.fit`` from now on sees it (fit_clone fits a clone: patch the
+    class)."""
     seen: list[bool] = []
-    fit = Ridge.fit
+    fit = model.fit
 
     def recording_fit(self, X, y, *args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(self.copy_X)
         return fit(self, X, y, *args, **kwargs)
 
-    monkeypatch.setattr(Ridge, "fit", recording_fit)
+    monkeypatch.setattr(model, "fit", recording_fit)
     return seen
 
 
@@ -80,8 +81,8 @@ def test_same_fit_as_sklearn_and_the_input_untouched(
 def test_only_the_steps_own_matrix_is_centred_in_place(
     scaler: str, in_place: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    template = build_pipeline(compose_config([f"scaler={scaler}", "model=ridge"]))
-    seen = _ridge_fits_record_copy_x(monkeypatch)
+    template = build_pipeline(compose_config([f"scaler={scaler}", "model=linear"]))
+    seen = _fits_record_copy_x(monkeypatch, LinearRegression)
     for X, y in _inputs():
         fitted = fit_clone(template, X, y)
         assert fitted[-1].copy_X is True
@@ -93,7 +94,7 @@ def test_a_step_returning_its_input_or_a_view_is_not_overwritten(
 ) -> None:
     X, y = _inputs()[1]
     before = X.copy()
-    seen = _ridge_fits_record_copy_x(monkeypatch)
+    seen = _fits_record_copy_x(monkeypatch, Ridge)  # sklearn's: it centres X in place
     for step in (FunctionTransformer(), FunctionTransformer(lambda a: a[:, :])):
         fit_clone(make_pipeline(step, Ridge()), X, y)
         np.testing.assert_array_equal(X, before)

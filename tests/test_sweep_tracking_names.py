@@ -36,7 +36,7 @@ LINK = SweepLink(
 def test_a_single_run_is_named_after_its_model_overrides_and_time() -> None:
     identity = single_run_identity(
         "ridge",
-        "sklearn.linear_model.Ridge",
+        "stockml.models.Ridge",
         ["features=full", "model.alpha=0.31234567", "tracking.uri=sqlite:///a.db"],
         NOW,
     )

@@ -1,0 +1,118 @@
+"""Ridge regression whose normal equations are summed in float64 over row blocks.
+
+scikit-learn's `Ridge` (``solver="auto"``, dense X) forms ``X.T @ X`` in X's own dtype and
+solves it by Cholesky. On a float32 design matrix of millions of rows that float32 Gram matrix
+is rounded so coarsely that it is ill-conditioned (a 5M-row run warns `LinAlgWarning`) or no
+longer positive definite, and then sklearn falls back to an SVD of the whole training matrix:
+a 20M-row run was killed out of memory in it at 24 GiB.
+
+This `Ridge` solves the same problem the normal-equations way, but exactly enough: the column
+means, the centred Gram matrix and ``X.T @ y`` are summed in float64, one block of rows at a
+time (a float64 block is the only temporary: no float64 copy of X, and X is never written),
+then the small features x features system is solved in float64 by Cholesky, or, should it be
+singular (``alpha=0`` with collinear columns), by a least-squares solve of that small matrix.
+It never decomposes X. Everything else (parameters, ``predict``, ``get_params``, the fitted
+attributes and their dtypes) is sklearn's, so configs, search spaces and saved pipelines treat
+it as sklearn's `Ridge`; fits it does not cover go to sklearn's own `fit` (see `Ridge.fit`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import linalg, sparse
+from sklearn import linear_model
+from sklearn.utils.validation import validate_data
+
+# 2**14 rows: a float64 block of 65 features is ~8 MiB, small beside the matrix and large
+# enough that the per-block Python overhead is negligible (as in stockml.scaling).
+BLOCK_ROWS = 16_384
+
+
+class Ridge(linear_model.Ridge):
+    """`sklearn.linear_model.Ridge` with a float64, blockwise solve for ``solver="auto"``.
+
+    Same parameters as sklearn's. With ``solver="auto"`` (the default), ``positive=False``,
+    dense X and no ``sample_weight``, `fit` solves the normal equations in float64 (see the
+    module docstring): for float64 X that is the solution sklearn's Cholesky solver computes,
+    to float64 rounding; for float32 X it is the exact ridge solution of the float32 data,
+    where sklearn's float32 Gram matrix loses digits. ``coef_`` and ``intercept_`` are in
+    X's dtype, as sklearn's are. Every other case is sklearn's own `fit`.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
+        """Fit the model; ``copy_X`` has no effect on this path, which never writes X."""
+        covered = self.solver == "auto" and not self.positive and sample_weight is None
+        if not covered or sparse.issparse(X):
+            return super().fit(X, y, sample_weight=sample_weight)
+        self._validate_params()
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True
+        )
+        targets = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        alphas = np.asarray(self.alpha, dtype=np.float64).ravel()
+        if alphas.size not in (1, targets.shape[1]):
+            raise ValueError(
+                "Number of targets and number of penalties do not correspond: "
+                f"{targets.shape[1]} != {alphas.size}"
+            )
+        x_mean = column_means(X) if self.fit_intercept else np.zeros(X.shape[1])
+        y_mean = targets.mean(axis=0) if self.fit_intercept else np.zeros(targets.shape[1])
+        gram, xy = centred_normal_equations(X, targets, x_mean, y_mean)
+        alphas = np.broadcast_to(alphas, targets.shape[1])
+        solved = [solve_penalised(gram, xy[:, t], alpha) for t, alpha in enumerate(alphas)]
+        coef = np.stack([solution for solution, _ in solved]).astype(X.dtype)  # (targets, p)
+        self.solver_ = "cholesky" if all(by_cholesky for _, by_cholesky in solved) else "lstsq"
+        self.n_iter_ = None
+        self.coef_ = coef.ravel() if len(coef) == 1 else coef  # sklearn's shapes
+        if not self.fit_intercept:
+            self.intercept_ = 0.0
+            return self
+        # from the rounded coefficients, so that predict(x_mean) is y_mean
+        intercept = (y_mean - coef.astype(np.float64) @ x_mean).astype(X.dtype)
+        self.intercept_ = intercept if y.ndim > 1 else intercept[0]
+        return self
+
+
+def row_blocks(n_rows: int) -> range:
+    """The first row of each `BLOCK_ROWS`-row block."""
+    return range(0, n_rows, BLOCK_ROWS)
+
+
+def column_means(X: np.ndarray) -> np.ndarray:
+    """Each column's mean, summed in float64 one block at a time."""
+    total = np.zeros(X.shape[1])
+    for start in row_blocks(len(X)):
+        total += X[start : start + BLOCK_ROWS].sum(axis=0, dtype=np.float64)
+    return total / len(X)
+
+
+def centred_normal_equations(
+    X: np.ndarray, y: np.ndarray, x_mean: np.ndarray, y_mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(Xc.T @ Xc, Xc.T @ yc)`` in float64 for the centred ``Xc = X - x_mean`` and
+    ``yc = y - y_mean``, one block of rows at a time. Centring before the products (two
+    passes over X, not ``X.T @ X - n * outer(mean, mean)``) keeps the digits that columns with
+    large means would cancel away."""
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    xy = np.zeros((X.shape[1], y.shape[1]))
+    for start in row_blocks(len(X)):
+        block = np.subtract(X[start : start + BLOCK_ROWS], x_mean, dtype=np.float64)
+        gram += block.T @ block
+        xy += block.T @ (y[start : start + BLOCK_ROWS] - y_mean)
+    return gram, xy
+
+
+def solve_penalised(gram: np.ndarray, xy: np.ndarray, alpha: float) -> tuple[np.ndarray, bool]:
+    """(the solution of ``(gram + alpha * I) w = xy``, whether Cholesky solved it).
+
+    Cholesky, as sklearn's solver; a matrix that is not positive definite (``alpha=0`` and
+    collinear columns) gets the minimum-norm least-squares solution of the same small system,
+    which is what sklearn's SVD fallback computes from X itself.
+    """
+    penalised = gram + alpha * np.eye(len(gram))
+    try:
+        return linalg.solve(penalised, xy, assume_a="pos"), True
+    except linalg.LinAlgError:
+        return linalg.lstsq(penalised, xy)[0], False
