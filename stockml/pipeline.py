@@ -70,20 +70,24 @@ def fit_clone(pipeline: Pipeline, X: Any, y: Any) -> Pipeline:
     """``clone(pipeline).fit(X, y)`` with one BLAS thread, and without the final step's copy
     of its training matrix when that matrix is the steps' own.
 
-    One BLAS thread: a float32 Gram matrix `X.T @ X` summed by two OpenBLAS threads rounds
-    differently from one summed by one, and an ill-conditioned ridge turns that into
-    coefficients ~1e-3 apart, so a fit's numbers would depend on the machine's cores and on
-    how many folds run at once. It costs nothing measurable: on this tall, 65-column product
-    a second thread saves little on an idle machine and, busy-waiting, costs several times
-    the CPU on a loaded one. (threadpoolctl's limit is process-wide; folds fitted in parallel
-    threads are already under a limit of one, `stockml.fold_workers.fold_threads`.)
+    One BLAS thread: two OpenBLAS threads sum some products in another order than one, and
+    an ill-conditioned least-squares problem turns that into other coefficients (on a 1M-row
+    float32 matrix of collinear columns: sklearn's float32 `Ridge` 2e-3 of the largest,
+    `LinearRegression` 3e-4; stockml's `Ridge`, which sums in float64, not at all there), so
+    a fit's numbers would depend on the machine's cores and on how many folds run at once.
+    It costs nothing measurable: on these tall, 65-column products a second thread saves
+    little on an idle machine and, busy-waiting, costs several times the CPU on a loaded one.
+    (threadpoolctl's limit is process-wide; folds fitted in parallel threads are already
+    under a limit of one, `stockml.fold_workers.fold_threads`.)
 
     No copy: a linear model with ``copy_X=True`` (sklearn's default) copies X before centring
     it in place, as it must when X is the caller's data. Behind a scaler or selector its X is
     a fresh array that only this fit reads: the copy only adds a whole matrix to the fit's
     peak. So when `made_by_the_steps` says so, the final step is fitted with
     ``copy_X=False`` and gets ``copy_X=True`` back afterwards: same operations, in place,
-    hence the same coefficients; same params. The caller's X is never written.
+    hence the same coefficients; same params. The caller's X is never written. (stockml's
+    `Ridge` neither copies nor writes X on its own path, so there this changes nothing; its
+    other solvers are sklearn's, which do.)
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_without_copy(clone(pipeline), X, y)
