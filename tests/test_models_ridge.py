@@ -45,11 +45,12 @@ def _data(n_rows: int = 1000, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
 def _ill_conditioned_float32(near: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Float32 columns two of which repeat others up to ``near`` noise, one with a mean of
-    100, and a target from the first three."""
+    10,000 (not shifted, float32 X's products are summed raw: this checks nothing cancels),
+    and a target from the first three."""
     rng = np.random.default_rng(seed)
     base = rng.standard_normal((20_000, 4))
     near_copies = base[:, :2] + near * rng.standard_normal((20_000, 2))
-    X = np.c_[base, near_copies, 100 + rng.standard_normal(20_000)].astype(np.float32)
+    X = np.c_[base, near_copies, 1e4 + rng.standard_normal(20_000)].astype(np.float32)
     y = base @ [1.0, -0.5, 0.2, 0.0] + 0.1 * rng.standard_normal(20_000)
     return X, y
 

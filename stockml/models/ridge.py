@@ -80,24 +80,34 @@ def normal_equations(
 
     ``Xc = X - x_mean`` and ``yc = y - y_mean`` when ``centred``; otherwise the means are zeros
     and the products are of X and y themselves. Each block of rows becomes, in one float64
-    buffer, ``[X - shift_x, y - shift_y, 1]`` with the shifts the first block's means, and
-    the buffer's ``B.T @ B`` (one BLAS syrk) sums every product at once: the Gram matrix,
-    ``X.T @ y`` and, against the column of ones, the column sums. The exact means' correction,
-    ``n * outer(d, d)`` for the shifts' error ``d``, is then small beside the products (the
-    shifts are already near the means), so nothing cancels: as exact as centring by the means
-    first, without a second pass over X for them.
+    buffer, ``[X - x_shift, y - y_shift, 1]``, and the buffer's ``B.T @ B`` (one BLAS syrk)
+    sums every product at once: the Gram matrix, ``X.T @ y`` and, against the column of ones,
+    the column sums, from which the means and their correction ``n * outer(d, d)`` (``d``:
+    mean minus shift) follow.
+
+    The shifts keep that correction from cancelling digits: ``y_shift`` is y's first block's
+    mean, and so is ``x_shift`` for float64 X. Float32 X is not shifted, which saves a
+    subtraction pass (~0.3 s of CPU per 4M x 65 rows): products of float32 values are exact
+    in float64, so a column of mean/std ratio ``r`` loses ~1e-16 * r**2 of its variance to
+    the correction, less than its own float32 rounding (~6e-8 * r) for any ``r`` below 1e8.
     """
     n_rows, n_features = X.shape
     n_columns = n_features + y.shape[1]  # before the column of ones
     shift = np.zeros(n_columns)
     if centred:
-        shift = np.r_[X[:BLOCK_ROWS].mean(axis=0, dtype=np.float64), y[:BLOCK_ROWS].mean(axis=0)]
+        shift[n_features:] = y[:BLOCK_ROWS].mean(axis=0)
+        if X.dtype == np.float64:
+            shift[:n_features] = X[:BLOCK_ROWS].mean(axis=0)
+    x_shifted = bool(shift[:n_features].any())
     block = np.ones((min(BLOCK_ROWS, n_rows), n_columns + 1))
     products = np.zeros((n_columns + 1, n_columns + 1))
     for start in range(0, n_rows, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n_rows)
         rows = block[: stop - start]
-        np.subtract(X[start:stop], shift[:n_features], out=rows[:, :n_features], dtype=np.float64)
+        if x_shifted:
+            np.subtract(X[start:stop], shift[:n_features], out=rows[:, :n_features])
+        else:
+            rows[:, :n_features] = X[start:stop]  # a float32 -> float64 copy, exact
         np.subtract(y[start:stop], shift[n_features:], out=rows[:, n_features:n_columns])
         products += rows.T @ rows
     means = shift
