@@ -66,10 +66,10 @@ def _normalised_atr(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
         ranges = arrays.to_padded(true_range(arrays))
         smoothed = np.full(ranges.shape, np.nan)
-        if ranges.shape[0] >= window:
-            seeded = ranges[window - 1 :].copy()
-            seeded[0] = ranges[:window].mean(axis=0)
-            smoothed[window - 1 :] = kernels.ewm(seeded, 1.0 / window)
+        if ranges.shape[1] >= window:
+            seeded = ranges[:, window - 1 :].copy()
+            seeded[:, 0] = ranges[:, :window].mean(axis=1)
+            smoothed[:, window - 1 :] = kernels.ewm(seeded, 1.0 / window)
         return kernels.ratio(arrays.from_padded(smoothed), arrays.close)
 
     return Feature(f"natr_{window}", window - 1, compute)
