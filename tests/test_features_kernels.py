@@ -87,3 +87,17 @@ def test_rolling_rank_is_pandas_average_rank_across_count_chunks(
     pandas_rank = pd.Series(values).rolling(windows, min_periods=window).rank(method="average")
     expected = ((pandas_rank - 1) / (window - 1)).to_numpy()
     np.testing.assert_array_equal(kernels.rolling_rank(values, windows), expected)
+
+
+@pytest.mark.parametrize("start", [0, 3])
+def test_ewm_is_the_plain_recursion_to_the_last_bit(start: int) -> None:
+    """y[start] = x[start], then y[t] = (1 - a) y[t-1] + a x[t] along each row, NaN before."""
+    padded = np.exp(np.random.default_rng(2).normal(0, 0.3, (3, 40)))
+    padded[1, 20] = np.nan
+    alpha = 2.0 / 13.0
+    expected = np.full(padded.shape, np.nan)
+    expected[:, start] = padded[:, start]
+    for column in range(start + 1, padded.shape[1]):
+        expected[:, column] = (1 - alpha) * expected[:, column - 1] + alpha * padded[:, column]
+    np.testing.assert_array_equal(kernels.ewm(padded, alpha, start), expected)
+    assert np.isnan(kernels.ewm(padded[:, :2], alpha, start=2)).all()

@@ -198,18 +198,18 @@ def ewm(padded: np.ndarray, alpha: float, start: int = 0) -> np.ndarray:
 
     Same recursion as pandas' ``ewm(alpha=alpha, adjust=False)``: it is seeded with the value
     at column ``start`` (earlier columns are NaN) and then y[t] = (1 - alpha) y[t-1] + alpha x[t].
+    The filter runs on alpha x with the seed in front unscaled: its first output is then the
+    seed itself and every later one the same sum, in the same order, so the output needs no
+    copy into a NaN-filled matrix when ``start`` is 0.
     """
-    smoothed = np.full(padded.shape, np.nan)
     if padded.shape[1] <= start:
+        return np.full(padded.shape, np.nan)
+    scaled = alpha * padded[:, start:]
+    scaled[:, 0] = padded[:, start]
+    smoothed = lfilter([1.0], [1.0, alpha - 1.0], scaled, axis=1)
+    if start == 0:
         return smoothed
-    seed = padded[:, start]
-    smoothed[:, start] = seed
-    if padded.shape[1] > start + 1:
-        initial = ((1.0 - alpha) * seed)[:, None]
-        smoothed[:, start + 1 :], _ = lfilter(
-            [alpha], [1.0, alpha - 1.0], padded[:, start + 1 :], axis=1, zi=initial
-        )
-    return smoothed
+    return np.concatenate([np.full((len(padded), start), np.nan), smoothed], axis=1)
 
 
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
