@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stockml.data.schema import PRICE_COLUMNS
 from stockml.features import kernels
 from stockml.features.kernels import TickerWindows
+from stockml.features.panel import PanelArrays
 
 
 def _ragged_values() -> tuple[np.ndarray, np.ndarray]:
@@ -101,3 +103,15 @@ def test_ewm_is_the_plain_recursion_to_the_last_bit(start: int) -> None:
         expected[:, column] = (1 - alpha) * expected[:, column - 1] + alpha * padded[:, column]
     np.testing.assert_array_equal(kernels.ewm(padded, alpha, start), expected)
     assert np.isnan(kernels.ewm(padded[:, :2], alpha, start=2)).all()
+
+
+@pytest.mark.parametrize("window", [1, 3, 8])
+def test_a_panels_shared_windows_are_the_windows_of_its_rows(window: int) -> None:
+    """`PanelArrays.windows` passes in the row ends and cut-short rows it shares between
+    lengths; they are what the windows would find alone, tickers shorter than a window too."""
+    lengths = np.array([5, 2, 9])
+    arrays = PanelArrays({name: np.ones(16) for name in PRICE_COLUMNS}, lengths)
+    shared, alone = arrays.windows(window), TickerWindows(arrays.first_row, window)
+    for got, expected in zip(shared.bounds, alone.bounds, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(shared.partial, alone.partial)

@@ -327,12 +327,16 @@ class _Placement:
             output[self.targets] = picked
             return
         (first_target, target_steps), (first_source, source_steps), shape = self.grid
-        written = as_strided(
-            output[first_target:], shape, [step * output.itemsize for step in target_steps]
-        )
-        written[...] = as_strided(
-            column[first_source:], shape, [step * column.itemsize for step in source_steps]
-        )
+        if shape[0] == 1 and target_steps[1] == source_steps[1] == 1:  # one run: plain slices
+            written = output[first_target : first_target + shape[1]]
+            written[...] = column[first_source : first_source + shape[1]]
+        else:
+            written = as_strided(
+                output[first_target:], shape, [step * output.itemsize for step in target_steps]
+            )
+            written[...] = as_strided(
+                column[first_source:], shape, [step * column.itemsize for step in source_steps]
+            )
         output[self.targets[warming]] = np.nan
         if np.isinf(column).any():  # rare, and the contiguous column is the cheaper check
             np.copyto(written, np.nan, where=np.isinf(written))

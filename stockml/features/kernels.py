@@ -30,14 +30,26 @@ class TickerWindows(BaseIndexer):
     end, i.e. exactly at each ticker's first row; masking the first rows of a ticker after a
     plain rolling call would instead leave rounding residue from the previous ticker in
     running variances (a $100,000 stock next to a $20 one skews the $20 one's std by 1e-3).
+
+    ``row_ends`` (1, 2, ..., n) and ``partial`` (see `partial`) may come from a caller that
+    shares them between window lengths (`PanelArrays.windows`), saving passes over the rows.
     """
 
-    def __init__(self, first_row: np.ndarray, window_size: int) -> None:
-        end = np.arange(1, len(first_row) + 1, dtype=np.int64)
-        start = np.maximum(end - window_size, first_row).astype(np.int64)
+    def __init__(
+        self,
+        first_row: np.ndarray,
+        window_size: int,
+        *,
+        row_ends: np.ndarray | None = None,
+        partial: np.ndarray | None = None,
+    ) -> None:
+        end = np.arange(1, len(first_row) + 1, dtype=np.int64) if row_ends is None else row_ends
+        start = end - window_size
+        np.maximum(start, first_row, out=start)
         super().__init__(window_size=window_size)
         self.bounds = (start, end)
-        self.first_row = first_row
+        if partial is not None:
+            self.partial = partial
 
     def get_window_bounds(
         self,

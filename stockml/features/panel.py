@@ -85,7 +85,16 @@ class PanelArrays:
 
     def windows(self, window: int) -> TickerWindows:
         """Trailing windows of ``window`` rows that stay within each ticker."""
-        return self.cached(("windows", window), lambda: TickerWindows(self.first_row, window))
+
+        def build() -> TickerWindows:
+            row_ends = self.cached(
+                "row_ends", lambda: np.arange(1, self.n_rows + 1, dtype=np.int64)
+            )
+            # a window is cut short exactly on the first window - 1 rows of each ticker
+            partial = self.leading_rows(window - 1)
+            return TickerWindows(self.first_row, window, row_ends=row_ends, partial=partial)
+
+        return self.cached(("windows", window), build)
 
     def lag(self, values: np.ndarray, periods: int) -> np.ndarray:
         """``values`` shifted ``periods`` rows down within each ticker, NaN where unknown."""
