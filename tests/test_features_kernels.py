@@ -115,3 +115,14 @@ def test_a_panels_shared_windows_are_the_windows_of_its_rows(window: int) -> Non
     for got, expected in zip(shared.bounds, alone.bounds, strict=True):
         np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(shared.partial, alone.partial)
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 20])
+def test_rolling_sums_of_whole_numbers_equal_pandas_loop(window: int) -> None:
+    """Volumes and signed volumes (whole numbers, NaN and infinities included) take running
+    totals, fractional or huge values pandas' loop; both give `Rolling.sum` to the last bit."""
+    values, first_row = _ragged_values()
+    windows = TickerWindows(first_row, window)
+    for numbers in (np.round(values * 1e3), np.round(values * 1e3) * np.sign(values - 40), values):
+        expected = pd.Series(numbers).rolling(windows, min_periods=window).sum().to_numpy()
+        np.testing.assert_array_equal(kernels.rolling_sum(numbers, windows), expected)

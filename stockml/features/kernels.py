@@ -89,7 +89,7 @@ def _window_loop(
     what `Rolling` would pass it: the `_prepared` values, the windows' bounds and
     ``min_periods == window``. The same loop on the same input gives the same numbers;
     skipped is only `Rolling`'s per-call set-up (Series, validation, result wrapping), 10-40%
-    of a 2^18-row block's cost.
+    of a block's cost.
     """
     start, end = windows.bounds
     return loop(_prepared(values), start, end, windows.window_size, *args)
@@ -100,7 +100,27 @@ def rolling_mean(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
 
 
 def rolling_sum(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    return _window_loop(window_loops.roll_sum, values, windows)
+    """``Rolling.sum``; for whole numbers (volumes) as a difference of two running totals.
+
+    When every value is a whole number and their absolute total stays below 2^52, every sum
+    pandas' loop forms is exact (its rounding compensation stays zero), so its result is the
+    exact window sum, which the running totals give too, in a few vectorised passes instead
+    of one pass costing several times as much. Other values take pandas' loop.
+    """
+    values = _prepared(values)
+    missing = np.isnan(values)
+    whole = np.where(missing, 0.0, values)
+    if not (np.abs(whole).sum() < 2.0**52 and np.array_equal(whole, np.trunc(whole))):
+        return _window_loop(window_loops.roll_sum, values, windows)
+    window = windows.window_size
+    totals = np.concatenate([[0.0], np.cumsum(whole)])
+    sums = np.full(len(values), np.nan)
+    sums[window - 1 :] = totals[window:] - totals[: len(totals) - window]
+    if missing.any():  # pandas' min_periods: a window holding a NaN has no sum
+        counts = np.concatenate([[0], np.cumsum(missing)])
+        sums[window - 1 :][counts[window:] != counts[: len(counts) - window]] = np.nan
+    sums[windows.partial] = np.nan
+    return sums
 
 
 def rolling_std(values: np.ndarray, windows: TickerWindows, ddof: int = 1) -> np.ndarray:
