@@ -135,9 +135,9 @@ def rolling_std(values: np.ndarray, windows: TickerWindows, ddof: int = 1) -> np
 
 def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) -> np.ndarray:
     """``Rolling.max`` (or ``min``) by doubling: after k passes each row holds the extreme of
-    its last 2^k rows, and two overlapping such spans cover any window. That is log2(window)
-    + 1 vectorised passes over the long column, several times faster than pandas' or SciPy's
-    per-row loops.
+    its last 2^k rows, and two overlapping such spans cover any window. That is about
+    log2(window) + 1 vectorised passes over the long column, several times faster than
+    pandas' or SciPy's per-row loops.
 
     A maximum compares values without arithmetic, so the numbers are pandas' exactly: like
     `Rolling`, infinities count as NaN and a window holding a NaN is NaN (``np.maximum``
@@ -147,14 +147,15 @@ def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) 
     extreme = np.maximum if largest else np.minimum
     window = windows.window_size
     spanned, span = _prepared(values), 1
-    while 2 * span <= window:
-        doubled = spanned.copy()
-        extreme(spanned[span:], spanned[:-span], out=doubled[span:])
-        spanned, span = doubled, 2 * span
-    result = spanned.copy()
-    if span < window:
-        rest = window - span
-        extreme(spanned[rest:], spanned[:-rest], out=result[rest:])
+    while span < window:
+        # the extreme of the last `span` rows, combined with that of the rows `shift` earlier,
+        # is the extreme of the last span + shift rows: doubling, then one top-up pass
+        shift = min(span, window - span)
+        combined = np.empty_like(spanned)
+        combined[:shift] = spanned[:shift]  # no earlier rows: only cut-short windows, NaN below
+        extreme(spanned[shift:], spanned[: len(spanned) - shift], out=combined[shift:])
+        spanned, span = combined, span + shift
+    result = spanned.copy() if window == 1 else spanned
     result[windows.partial] = np.nan
     return result
 
