@@ -35,6 +35,7 @@ from stockml.validation.portfolio import (
     PriceGrid,
     evaluate_period,
     evaluate_portfolio,
+    evaluation_threads,
     periods_per_year,
 )
 
@@ -255,17 +256,16 @@ def evaluate_forecasts(
     """
     prices = PriceGrid(data.panel)
     dev_prices = prices.truncated(panel_dates(data.X_holdout).min())
+
+    def fold_portfolio(fold: FoldResult) -> dict[str, float]:
+        frame = fold.predictions_frame(data.X_dev, data.y_dev)
+        return evaluate_portfolio(frame, dev_prices, settings).metrics
+
+    with evaluation_threads(len(cv.folds)) as pool:  # the folds are independent
+        portfolios = list(pool.map(fold_portfolio, cv.folds))
     folds = [
-        replace(
-            fold,
-            metrics={
-                **fold.metrics,
-                **evaluate_portfolio(
-                    fold.predictions_frame(data.X_dev, data.y_dev), dev_prices, settings
-                ).metrics,
-            },
-        )
-        for fold in cv.folds
+        replace(fold, metrics={**fold.metrics, **metrics})
+        for fold, metrics in zip(cv.folds, portfolios, strict=True)
     ]
     holdout_period, portfolio = evaluate_period(holdout, prices, settings)
     oof = stitched_predictions(cv, data.X_dev, data.y_dev)
