@@ -65,15 +65,22 @@ class FoldResult:
 
     def predictions_frame(self, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
         """The fold's out-of-fold forecasts: date, ticker, y_true, prediction per test row."""
-        index = X.index[self.test_rows]
-        return pd.DataFrame(
-            {
-                DATE_LEVEL: index.get_level_values(DATE_LEVEL),
-                TICKER_LEVEL: index.get_level_values(TICKER_LEVEL),
-                "y_true": y.iloc[self.test_rows].to_numpy(),
-                "prediction": self.predictions,
-            }
-        )
+        return forecast_rows(X, y, self.test_rows, self.predictions)
+
+
+def forecast_rows(
+    X: pd.DataFrame, y: pd.Series, rows: np.ndarray, predictions: np.ndarray
+) -> pd.DataFrame:
+    """Date, ticker, y_true and prediction of the rows at positions ``rows`` of ``X``."""
+    index = X.index[rows]
+    return pd.DataFrame(
+        {
+            DATE_LEVEL: index.get_level_values(DATE_LEVEL),
+            TICKER_LEVEL: index.get_level_values(TICKER_LEVEL),
+            "y_true": y.iloc[rows].to_numpy(),
+            "prediction": predictions,
+        }
+    )
 
 
 @dataclass
@@ -217,9 +224,10 @@ def portfolio_settings(cfg: DictConfig, calendar: pd.DatetimeIndex) -> Portfolio
 
 def stitched_predictions(cv: CrossValidationResult, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
     """Every fold's out-of-fold forecasts in date order (the splitters' test blocks are
-    disjoint, so each development row appears at most once)."""
-    frame = pd.concat([fold.predictions_frame(X, y) for fold in cv.folds], ignore_index=True)
+    disjoint, so each development row appears at most once). One frame of all their rows:
+    a frame per fold, concatenated, took twice as long on a large run."""
     rows = np.concatenate([fold.test_rows for fold in cv.folds])
+    frame = forecast_rows(X, y, rows, np.concatenate([fold.predictions for fold in cv.folds]))
     if _in_date_ticker_order(X.index, rows):  # the usual case: X is, and folds follow time
         return frame
     return frame.sort_values([DATE_LEVEL, TICKER_LEVEL])
