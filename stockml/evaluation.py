@@ -269,15 +269,17 @@ def evaluate_forecasts(
         frame = fold.predictions_frame(data.X_dev, data.y_dev)
         return evaluate_portfolio(frame, dev_prices, settings).metrics
 
-    with evaluation_threads(len(cv.folds)) as pool:  # the folds are independent
-        portfolios = list(pool.map(fold_portfolio, cv.folds))
-    folds = [
-        replace(fold, metrics={**fold.metrics, **metrics})
-        for fold, metrics in zip(cv.folds, portfolios, strict=True)
-    ]
-    holdout_period, portfolio = evaluate_period(holdout, prices, settings)
-    oof = stitched_predictions(cv, data.X_dev, data.y_dev)
-    cv_period = evaluate_period(oof, dev_prices, settings)[0] if len(oof) else None
+    # One pool for every task: the folds' portfolios run while this thread lays out the
+    # out-of-fold rows and their grid.
+    with evaluation_threads(max(len(cv.folds), settings.max_decay_horizon + 2)) as pool:
+        holdout_period, portfolio = evaluate_period(holdout, prices, settings, pool)
+        fold_tasks = [pool.submit(fold_portfolio, fold) for fold in cv.folds]
+        oof = stitched_predictions(cv, data.X_dev, data.y_dev)
+        cv_period = evaluate_period(oof, dev_prices, settings, pool)[0] if len(oof) else None
+        folds = [
+            replace(fold, metrics={**fold.metrics, **task.result()})
+            for fold, task in zip(cv.folds, fold_tasks, strict=True)
+        ]
     recorded = settings.document(portfolio.mode)
     recorded["target"] = data.target.describe()
     document: EvaluationDocument = {
