@@ -26,17 +26,23 @@ from stockml.fold_workers import fold_threads, fold_workers, is_one_run
 from stockml.messages import InputError
 from stockml.pipeline import fit_clone
 from stockml.progress import progress
-from stockml.reporting.schema import SCHEMA_VERSION, EvaluationDocument, FeatureImportance
+from stockml.reporting.schema import (
+    SCHEMA_VERSION,
+    EvaluationDocument,
+    FeatureImportance,
+    PeriodEvaluation,
+)
 from stockml.target import TargetSpec
 from stockml.validation import METRIC_NAMES, regression_metrics
 from stockml.validation.portfolio import (
     PORTFOLIO_METRICS,
+    PortfolioResult,
     PortfolioSettings,
     PriceGrid,
-    evaluate_period,
     evaluate_portfolio,
     evaluation_threads,
     periods_per_year,
+    start_period,
 )
 
 if TYPE_CHECKING:  # importing it here would pull the feature code into `stockml --cfg job`
@@ -248,6 +254,19 @@ def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
     return {k: (float(v) if math.isfinite(v) else None) for k, v in metrics.items()}
 
 
+def _start_cv_period(
+    cv: CrossValidationResult,
+    data: ModellingData,
+    prices: PriceGrid,
+    settings: PortfolioSettings,
+    pool: ThreadPoolExecutor,
+) -> Callable[[], tuple[PeriodEvaluation, PortfolioResult]] | None:
+    """`start_period` of the stitched out-of-fold forecasts, None without any; their frame
+    is dropped on return, as the period's tasks need only its grids."""
+    oof = stitched_predictions(cv, data.X_dev, data.y_dev)
+    return start_period(oof, prices, settings, pool) if len(oof) else None
+
+
 def evaluate_forecasts(
     data: ModellingData,
     cv: CrossValidationResult,
@@ -269,13 +288,14 @@ def evaluate_forecasts(
         frame = fold.predictions_frame(data.X_dev, data.y_dev)
         return evaluate_portfolio(frame, dev_prices, settings).metrics
 
-    # One pool for every task: the folds' portfolios run while this thread lays out the
-    # out-of-fold rows and their grid.
+    # One pool for every task: the holdout's and the folds' tasks run while this thread lays
+    # out the out-of-fold rows and their grids.
     with evaluation_threads(max(len(cv.folds), settings.max_decay_horizon + 2)) as pool:
-        holdout_period, portfolio = evaluate_period(holdout, prices, settings, pool)
+        holdout_done = start_period(holdout, prices, settings, pool)
         fold_tasks = [pool.submit(fold_portfolio, fold) for fold in cv.folds]
-        oof = stitched_predictions(cv, data.X_dev, data.y_dev)
-        cv_period = evaluate_period(oof, dev_prices, settings, pool)[0] if len(oof) else None
+        cv_done = _start_cv_period(cv, data, dev_prices, settings, pool)
+        holdout_period, portfolio = holdout_done()
+        cv_period = cv_done()[0] if cv_done is not None else None
         folds = [
             replace(fold, metrics={**fold.metrics, **task.result()})
             for fold, task in zip(cv.folds, fold_tasks, strict=True)

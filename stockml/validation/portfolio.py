@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -512,19 +513,23 @@ def _iso(dates: pd.DatetimeIndex) -> list[str]:
 
 
 def evaluate_period(
+    predictions: pd.DataFrame, prices: PriceGrid, settings: PortfolioSettings
+) -> tuple[PeriodEvaluation, PortfolioResult]:
+    """One period of the evaluation document, and its portfolio (metrics NaN, not null)."""
+    with evaluation_threads(settings.max_decay_horizon + 2) as pool:
+        return start_period(predictions, prices, settings, pool)()
+
+
+def start_period(
     predictions: pd.DataFrame,
     prices: PriceGrid,
     settings: PortfolioSettings,
-    pool: ThreadPoolExecutor | None = None,
-) -> tuple[PeriodEvaluation, PortfolioResult]:
-    """One period of the evaluation document, and its portfolio (metrics NaN, not null).
-
-    Its portfolio, per-date IC and IC-decay horizons are tasks of ``pool`` (by default one of
-    `evaluation_threads`); only the calling thread waits for them, so a caller may share one
-    pool between periods and tasks of its own."""
-    if pool is None:
-        with evaluation_threads(settings.max_decay_horizon + 2) as own:
-            return evaluate_period(predictions, prices, settings, own)
+    pool: ThreadPoolExecutor,
+) -> Callable[[], tuple[PeriodEvaluation, PortfolioResult]]:
+    """`evaluate_period` begun: its portfolio, per-date IC and IC-decay horizons submitted to
+    ``pool`` (see `evaluation_threads`); the function returned waits for them and assembles
+    the period. Only the caller waits, so the pool may run other tasks and periods meanwhile
+    (the run's evaluation lays out its out-of-fold rows while the holdout's tasks run)."""
     grid = _Grid.of(predictions)  # built once: the portfolio, the IC and its decay share it
     portfolio_task = pool.submit(_evaluate_grid, grid, prices, settings)
     # `daily_correlations` on the grid: the same per-date rules without a groupby. The
@@ -537,8 +542,23 @@ def evaluate_period(
     # drawn while the pool works: a permutation of every row (a tenth of a second at 3M rows)
     rng = np.random.default_rng(0)
     sample = np.sort(rng.permutation(len(predictions))[:FORECAST_SAMPLE_SIZE])
-    y_true = predictions["y_true"].to_numpy(dtype=float)
-    forecast = predictions["prediction"].to_numpy(dtype=float)
+    forecasts: ForecastSample = {
+        "prediction": predictions["prediction"].to_numpy(dtype=float)[sample].tolist(),
+        "y_true": predictions["y_true"].to_numpy(dtype=float)[sample].tolist(),
+    }
+    dates = grid.dates  # the grids are freed as soon as the tasks are done with them
+    return lambda: _period(dates, settings, forecasts, portfolio_task, ic_task, decay_tasks)
+
+
+def _period(
+    dates: pd.DatetimeIndex,
+    settings: PortfolioSettings,
+    forecasts: ForecastSample,
+    portfolio_task: Future[PortfolioResult],
+    ic_task: Future[tuple[np.ndarray, np.ndarray]],
+    decay_tasks: list[Future[tuple[float, float]]],
+) -> tuple[PeriodEvaluation, PortfolioResult]:
+    """The period's document and portfolio, once its tasks are done."""
     portfolio = portfolio_task.result()
     ic, rank_ic = ic_task.result()
     decay_ic, decay_rank_ic = _decay_curves(decay_tasks)
@@ -549,7 +569,7 @@ def evaluate_period(
         "benchmark": _listed(portfolio.benchmark),
         "turnover": _listed(portfolio.turnover),
     }
-    ic_by_date: DatedIC = {"date": _iso(grid.dates), "ic": _listed(ic), "rank_ic": _listed(rank_ic)}
+    ic_by_date: DatedIC = {"date": _iso(dates), "ic": _listed(ic), "rank_ic": _listed(rank_ic)}
     quantiles: QuantileReturns = {
         "quantile": list(range(1, settings.quantiles + 1)),
         "mean_return": _listed(portfolio.quantile_means),
@@ -558,10 +578,6 @@ def evaluate_period(
         "horizon": list(range(1, settings.max_decay_horizon + 1)),
         "ic": _listed(decay_ic),
         "rank_ic": _listed(decay_rank_ic),
-    }
-    forecasts: ForecastSample = {
-        "prediction": forecast[sample].tolist(),
-        "y_true": y_true[sample].tolist(),
     }
     period: PeriodEvaluation = {
         "metrics": {k: v if math.isfinite(v) else None for k, v in portfolio.metrics.items()},
