@@ -15,9 +15,8 @@ straightforward way: pandas, grouped by date (grouped ranks, then centred sums),
 horizon. Times are the process's CPU seconds (of all its threads: `evaluate_period` runs its
 tasks on the job's cores, see `evaluation_threads`, so its wall time on an idle machine is
 lower), which other processes' load on a shared machine disturbs far less than wall time; the
-ratio is
-reference / stockml from the same invocation. The largest difference between the two IC-decay
-curves is printed as a check.
+ratio is reference / stockml from the same invocation. The largest difference between the two
+IC-decay curves is printed as a check.
 """
 
 from __future__ import annotations
