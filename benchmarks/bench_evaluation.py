@@ -12,10 +12,11 @@ median seconds of `regression_metrics` with dates (a holdout's or a CV fold's sc
 `evaluate_period` and of its IC decay alone (per-date IC and rank IC of the forecast with the
 forward return at every horizon, on the date x ticker grid), then the same correlations the
 straightforward way: pandas, grouped by date (grouped ranks, then centred sums), once per
-horizon. Times are the process's CPU seconds (all of this is single-threaded), which other
-processes' load on a shared machine disturbs far less than wall time; the ratio is
-reference / stockml from the same invocation. The largest difference between the two IC-decay
-curves is printed as a check.
+horizon. Times are the process's CPU seconds (of all its threads: `evaluate_period` runs its
+tasks on the job's cores, see `evaluation_threads`, so its wall time on an idle machine is
+lower), which other processes' load on a shared machine disturbs far less than wall time; the
+ratio is reference / stockml from the same invocation. The largest difference between the two
+IC-decay curves is printed as a check.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from stockml.pipeline import build_pipeline, fit_clone
 from stockml.reporting.schema import EvaluationDocument, FeatureImportance
 from stockml.tuning.inner_search import SearchResult, run_search
 from stockml.validation import baseline_metrics, regression_metrics
-from stockml.validation.portfolio import PORTFOLIO_METRICS
+from stockml.validation.portfolio import PORTFOLIO_METRICS, evaluation_threads
 
 CORRELATION_METRICS = frozenset({"ic", "rank_ic", "icir", "rank_icir"})
 # Undefined when a forecast never ranks the names apart (no trades, no spread): no skill, 0.
@@ -173,10 +173,16 @@ def run_experiment(cfg: DictConfig) -> ExperimentResult:
     started = time.perf_counter()
     dates = panel_dates(data.X_holdout)
     y_true = data.y_holdout.to_numpy()
-    holdout = regression_metrics(y_true, predictions, dates=dates)
-    baselines = baseline_metrics(
-        y_true, data.y_dev.to_numpy(), dates=dates, last_return=data.last_return_holdout
-    )
+    with evaluation_threads(2) as pool:  # the model's and the baselines' scores, side by side
+        model_task = pool.submit(regression_metrics, y_true, predictions, dates=dates)
+        baselines_task = pool.submit(
+            baseline_metrics,
+            y_true,
+            data.y_dev.to_numpy(),
+            dates=dates,
+            last_return=data.last_return_holdout,
+        )
+        holdout, baselines = model_task.result(), baselines_task.result()
     timings["scoring_s"] = time.perf_counter() - started
 
     started = time.perf_counter()

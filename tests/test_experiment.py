@@ -16,6 +16,7 @@ from stockml.evaluation import portfolio_settings
 from stockml.experiment import run_experiment
 from stockml.run_files import EVALUATION_FILE, METRICS_FILE, write_run_files
 from stockml.summary import summary_table
+from stockml.validation.portfolio import PriceGrid, evaluate_portfolio
 
 SMALL = [
     "data.tickers=[AAPL,MSFT]",
@@ -109,6 +110,20 @@ def test_portfolio_metrics_sit_beside_the_others_per_fold_and_on_the_holdout(res
     assert flat["test_ls_net_sharpe"] < flat["test_ls_sharpe"]
 
 
+def test_each_fold_has_the_portfolio_of_its_own_forecasts(result) -> None:
+    """The folds' portfolios are tasks of a thread pool: each fold's metrics must be those of
+    its own out-of-fold forecasts, priced before the holdout."""
+    data = result.data
+    settings = portfolio_settings(compose_config(SMALL), panel_dates(data.panel).unique())
+    prices = PriceGrid(data.panel).truncated(panel_dates(data.X_holdout).min())
+    for fold in result.cv.folds:
+        frame = fold.predictions_frame(data.X_dev, data.y_dev)
+        expected = evaluate_portfolio(frame, prices, settings).metrics
+        assert {name: fold.metrics[name] for name in expected} == pytest.approx(
+            expected, nan_ok=True, rel=0, abs=0
+        )
+
+
 def test_out_of_fold_period_stitches_the_folds_before_the_holdout(result) -> None:
     document = result.evaluation
     cv_dates = pd.DatetimeIndex(document["cv"]["daily"]["date"])
@@ -126,7 +141,6 @@ def test_out_of_fold_period_stitches_the_folds_before_the_holdout(result) -> Non
     assert holdout_dates.equals(panel_dates(result.data.X_holdout).unique())
     assert [fold["fold"] for fold in document["folds"]] == [0, 1, 2]
     assert document["holdout"]["ic_decay"]["ic"][0] == pytest.approx(result.holdout["ic"])
-
 
 
 def test_feature_importance_names_the_models_inputs(result) -> None:

@@ -81,7 +81,8 @@ def test_cancel_running_job_stops_its_process(store: Store, tmp_path: Path) -> N
     try:
         wait_until(lambda: _started(marker), what="the job to start")
         [(_, pid)] = _started(marker)
-        assert queue.get(store, job_id).pid == pid
+        # The job's process can start before its worker records its pid: wait, never guess.
+        wait_until(lambda: queue.get(store, job_id).pid == pid, what="its pid in the store")
         assert queue.cancel(store, job_id) == "running"
         wait_until(lambda: queue.get(store, job_id).status == "cancelled", timeout=10)
         assert not _alive(pid)

@@ -15,6 +15,7 @@ from stockml.data.schema import make_panel_index
 from stockml.evaluation import evaluate_forecasts, portfolio_settings
 from stockml.experiment import run_experiment
 from stockml.target import forward_log_return
+from stockml.validation import portfolio as portfolio_module
 from stockml.validation.metrics import daily_correlations
 from stockml.validation.portfolio import (
     PortfolioSettings,
@@ -354,6 +355,21 @@ def test_the_period_document_matches_the_per_date_ic_and_the_portfolio(random_ca
     assert len(period["forecast_vs_realised"]["prediction"]) == len(predictions)
 
 
+def test_a_period_is_the_same_in_one_thread_or_several(random_case, monkeypatch) -> None:
+    """The portfolio, the per-date IC and each IC-decay horizon are tasks of a pool as large
+    as the job's thread budget: with one thread or four, every number of the period is the
+    same, the decay's in horizon order."""
+    predictions, panel = random_case
+    settings = replace(settings_for(quantiles=4, horizon=3), max_decay_horizon=7)
+    periods = []
+    for threads in (1, 4):
+        monkeypatch.setattr(portfolio_module, "job_threads", lambda threads=threads: threads)
+        periods.append(evaluate_period(predictions, PriceGrid(panel), settings)[0])
+    assert periods[0] == periods[1]
+    serial = [ic_decay(predictions, PriceGrid(panel), bars)[0][-1] for bars in range(1, 8)]
+    assert periods[1]["ic_decay"]["ic"] == serial
+
+
 @pytest.mark.parametrize("cut", [None, 30, 0])
 def test_price_grid_forward_returns_equal_pandas_unstack(random_case, cut) -> None:
     """The grid is placed by the panel index's codes; its forward returns must equal those of
@@ -378,9 +394,10 @@ def test_price_grid_forward_returns_equal_pandas_unstack(random_case, cut) -> No
         for grid in grids:
             assert grid.calendar.equals(pd.DatetimeIndex(close.index))
             np.testing.assert_array_equal(grid.forward(dates, tickers, bars, lag), expected)
-    for grid in grids:  # the IC decay's all-horizons form gives the same returns
-        for got, bars in zip(grid.forwards(dates, tickers, [1, 2, 5], 2), [1, 2, 5], strict=True):
-            np.testing.assert_array_equal(got, grid.forward(dates, tickers, bars, 2))
+    for grid in grids:  # the IC decay's any-horizon form gives the same returns
+        forward = grid.forwards(dates, tickers, 2)
+        for bars in (1, 2, 5):
+            np.testing.assert_array_equal(forward(bars), grid.forward(dates, tickers, bars, 2))
 
 
 def test_forecast_ranking_breaks_ties_by_ticker_order() -> None:

@@ -24,9 +24,7 @@ def _rsi(window: int) -> Feature:
     """
 
     def compute(arrays: PanelArrays) -> np.ndarray:
-        change = arrays.close - derived.previous_close(arrays)
-        gains = np.where(change > 0, change, 0.0)
-        losses = np.where(change < 0, -change, 0.0)
+        gains, losses = _gains_and_losses(arrays)
         alpha = 1.0 / window
         mean_gain = kernels.ewm(arrays.to_padded(gains), alpha)
         mean_loss = kernels.ewm(arrays.to_padded(losses), alpha)
@@ -35,10 +33,31 @@ def _rsi(window: int) -> Feature:
     return Feature(f"rsi_{window}", window - 1, compute)
 
 
+def _gains_and_losses(arrays: PanelArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Each bar's rise and fall of the close (0 when it moved the other way), for every RSI."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        change = arrays.close - derived.previous_close(arrays)
+        return np.where(change > 0, change, 0.0), np.where(change < 0, -change, 0.0)
+
+    return arrays.cached("gains_and_losses", compute)
+
+
+def _price_range(arrays: PanelArrays, window: int) -> np.ndarray:
+    """Highest high minus lowest low of the window: stochastic and Williams %R divide by it."""
+
+    def compute() -> np.ndarray:
+        return derived.rolling_high(arrays, window) - derived.rolling_low(arrays, window)
+
+    return arrays.cached(("price_range", window), compute)
+
+
 def _stochastic_k_values(arrays: PanelArrays, window: int) -> np.ndarray:
-    low = derived.rolling_low(arrays, window)
-    high = derived.rolling_high(arrays, window)
-    return 100.0 * kernels.ratio(arrays.close - low, high - low)
+    def compute() -> np.ndarray:
+        low = derived.rolling_low(arrays, window)
+        return 100.0 * kernels.ratio(arrays.close - low, _price_range(arrays, window))
+
+    return arrays.cached(("stochastic_k", window), compute)
 
 
 def _stochastic(window: int, smooth: int) -> list[Feature]:
@@ -56,9 +75,8 @@ def _stochastic(window: int, smooth: int) -> list[Feature]:
 
 def _williams(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
-        low = derived.rolling_low(arrays, window)
         high = derived.rolling_high(arrays, window)
-        return -100.0 * kernels.ratio(high - arrays.close, high - low)
+        return -100.0 * kernels.ratio(high - arrays.close, _price_range(arrays, window))
 
     return Feature(f"willr_{window}", window - 1, compute)
 

@@ -3,7 +3,7 @@
 Features are computed on the whole long (ticker-major) column at once rather than per ticker,
 which is far cheaper than a groupby: rolling windows are clipped at each ticker's first row
 (`windows`), lags are masked there (`lag`). Recursive filters (EMAs) carry state for ever, so
-they run on a padded (row-in-ticker, ticker) matrix instead (`to_padded`).
+they run along the rows of a padded (ticker, row-in-ticker) matrix instead (`to_padded`).
 """
 
 from __future__ import annotations
@@ -85,7 +85,16 @@ class PanelArrays:
 
     def windows(self, window: int) -> TickerWindows:
         """Trailing windows of ``window`` rows that stay within each ticker."""
-        return self.cached(("windows", window), lambda: TickerWindows(self.first_row, window))
+
+        def build() -> TickerWindows:
+            row_ends = self.cached(
+                "row_ends", lambda: np.arange(1, self.n_rows + 1, dtype=np.int64)
+            )
+            # a window is cut short exactly on the first window - 1 rows of each ticker
+            partial = self.leading_rows(window - 1)
+            return TickerWindows(self.first_row, window, row_ends=row_ends, partial=partial)
+
+        return self.cached(("windows", window), build)
 
     def lag(self, values: np.ndarray, periods: int) -> np.ndarray:
         """``values`` shifted ``periods`` rows down within each ticker, NaN where unknown."""
@@ -104,16 +113,17 @@ class PanelArrays:
         return rows[offsets[None, :] < self.lengths[:, None]]
 
     def to_padded(self, values: np.ndarray) -> np.ndarray:
-        """(row-in-ticker, ticker) matrix, NaN past each ticker's end; a view when rectangular."""
+        """(ticker, row-in-ticker) matrix, NaN past each ticker's end; a view when rectangular
+        (the long column is ticker-major, so each ticker's rows are already contiguous)."""
         n_tickers, longest = len(self.lengths), int(self.lengths.max())
         if self._rectangular:
-            return values.reshape(n_tickers, longest).T
-        padded = np.full((longest, n_tickers), np.nan)
-        padded[self.position, self.codes] = values
+            return values.reshape(n_tickers, longest)
+        padded = np.full((n_tickers, longest), np.nan)
+        padded[self.codes, self.position] = values
         return padded
 
     def from_padded(self, padded: np.ndarray) -> np.ndarray:
-        """Inverse of `to_padded`: back to the long row order."""
+        """Inverse of `to_padded`: back to the long row order (a view when rectangular)."""
         if self._rectangular:
-            return np.ascontiguousarray(padded.T).reshape(-1)
-        return padded[self.position, self.codes]
+            return padded.reshape(-1)
+        return padded[self.codes, self.position]

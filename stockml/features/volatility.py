@@ -33,21 +33,31 @@ def _close_to_close(window: int) -> Feature:
     return Feature(f"vol_std_{window}", window, compute)
 
 
+def _squared_range(arrays: PanelArrays) -> np.ndarray:
+    return arrays.cached("squared_range", lambda: derived.log_high_low(arrays) ** 2)
+
+
+def _garman_klass_bar(arrays: PanelArrays) -> np.ndarray:
+    """One bar's Garman-Klass variance, computed once for every window."""
+
+    def compute() -> np.ndarray:
+        close_open = derived.log_close_open(arrays) ** 2
+        return 0.5 * _squared_range(arrays) - _GARMAN_KLASS_CLOSE * close_open
+
+    return arrays.cached("garman_klass_bar", compute)
+
+
 def _parkinson(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
-        squared = derived.log_high_low(arrays) ** 2
-        return _sqrt(_PARKINSON_SCALE * kernels.rolling_mean(squared, arrays.windows(window)))
+        mean = kernels.rolling_mean(_squared_range(arrays), arrays.windows(window))
+        return _sqrt(_PARKINSON_SCALE * mean)
 
     return Feature(f"vol_park_{window}", window - 1, compute)
 
 
 def _garman_klass(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
-        per_bar = (
-            0.5 * derived.log_high_low(arrays) ** 2
-            - _GARMAN_KLASS_CLOSE * derived.log_close_open(arrays) ** 2
-        )
-        return _sqrt(kernels.rolling_mean(per_bar, arrays.windows(window)))
+        return _sqrt(kernels.rolling_mean(_garman_klass_bar(arrays), arrays.windows(window)))
 
     return Feature(f"vol_gk_{window}", window - 1, compute)
 
@@ -64,12 +74,10 @@ def _normalised_atr(window: int) -> Feature:
     """Wilder's ATR seeded with the mean of the first ``window`` true ranges, over close."""
 
     def compute(arrays: PanelArrays) -> np.ndarray:
-        ranges = arrays.to_padded(true_range(arrays))
-        smoothed = np.full(ranges.shape, np.nan)
-        if ranges.shape[0] >= window:
-            seeded = ranges[window - 1 :].copy()
-            seeded[0] = ranges[:window].mean(axis=0)
-            smoothed[window - 1 :] = kernels.ewm(seeded, 1.0 / window)
+        ranges = arrays.to_padded(true_range(arrays))  # a new array: true ranges are not shared
+        if ranges.shape[1] >= window:
+            ranges[:, window - 1] = ranges[:, :window].mean(axis=1)
+        smoothed = kernels.ewm(ranges, 1.0 / window, start=window - 1)
         return kernels.ratio(arrays.from_padded(smoothed), arrays.close)
 
     return Feature(f"natr_{window}", window - 1, compute)

@@ -29,9 +29,11 @@ def _volume_flow(window: int) -> Feature:
     [-1, 1], +1 when every bar of the window closed up."""
 
     def compute(arrays: PanelArrays) -> np.ndarray:
-        direction = np.sign(derived.log_return(arrays))
-        signed = kernels.rolling_sum(direction * arrays.volume, arrays.windows(window))
-        return kernels.ratio(signed, derived.volume_sum(arrays, window))
+        signed = arrays.cached(
+            "signed_volume", lambda: np.sign(derived.log_return(arrays)) * arrays.volume
+        )
+        flow = kernels.rolling_sum(signed, arrays.windows(window))
+        return kernels.ratio(flow, derived.volume_sum(arrays, window))
 
     return Feature(f"obv_flow_{window}", window, compute)
 
@@ -48,7 +50,9 @@ def _volume_zscore(window: int) -> Feature:
 def _return_volume_correlation(window: int) -> Feature:
     def compute(arrays: PanelArrays) -> np.ndarray:
         log_volume = derived.log_volume(arrays)
-        volume_change = log_volume - arrays.lag(log_volume, 1)
+        volume_change = arrays.cached(
+            "log_volume_change", lambda: log_volume - arrays.lag(log_volume, 1)
+        )
         return kernels.rolling_corr(
             derived.log_return(arrays), volume_change, arrays.windows(window)
         )

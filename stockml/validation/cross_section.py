@@ -58,10 +58,7 @@ def grid_ranks(values: np.ndarray) -> np.ndarray:
     complete = bool(finite.all())  # a full grid (the usual label or return grid) skips masking
     filled = values if complete else np.where(finite, values, np.inf)
     order = np.argsort(filled, axis=1)  # any order within a tie: ties share one rank
-    ordered = np.sort(filled, axis=1)  # the same as gathering by `order`, and faster
-    tied = ordered[:, 1:] == ordered[:, :-1]
-    if not complete:
-        tied &= np.isfinite(ordered[:, 1:])
+    tied = _ties(np.sort(filled, axis=1))  # sorting is faster than gathering by `order`
     n = values.shape[1]
     if not tied.any():
         sorted_ranks = np.arange(1.0, n + 1.0)[None, :]  # no ties among known cells: ordinal
@@ -76,7 +73,18 @@ def grid_ranks(values: np.ndarray) -> np.ndarray:
         sorted_ranks = (first + last) / 2.0 + 1.0
     ranks = np.empty(values.shape)
     np.put_along_axis(ranks, order, sorted_ranks, axis=1)
-    return ranks if complete else np.where(finite, ranks, np.nan)
+    if not complete:
+        ranks[~finite] = np.nan
+    return ranks
+
+
+def _ties(ordered: np.ndarray) -> np.ndarray:
+    """Whether each cell of a row-sorted grid equals the one before it, both finite (the
+    left-out cells, sorted as +inf, tie with nothing). A function of its own so that the
+    sorted grid is freed before the ranks are made: the IC decay ranks in several threads."""
+    tied = ordered[:, 1:] == ordered[:, :-1]
+    tied &= np.isfinite(ordered[:, 1:])
+    return tied
 
 
 def grid_correlations(y_true: np.ndarray, y_pred: np.ndarray, rank: bool = False) -> np.ndarray:

@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -56,6 +58,7 @@ from stockml.reporting.schema import (
     PeriodEvaluation,
     QuantileReturns,
 )
+from stockml.threads import job_threads
 from stockml.validation.cross_section import ForecastGrid
 from stockml.validation.metrics import mean_daily_correlation
 
@@ -157,22 +160,35 @@ class PriceGrid:
         """``close[t + lag + bars] / close[t + lag]`` for every (date, ticker) pair of the two
         axes (a len(dates) x len(tickers) array; NaN past the calendar's end or a missing
         price): the return from ``lag`` bars after ``t``, over ``bars`` bars."""
-        return next(self.forwards(dates, tickers, [bars], lag))
+        return self.forwards(dates, tickers, lag)(bars)
 
-    def forwards(
-        self, dates: pd.DatetimeIndex, tickers: pd.Index, horizons: Iterable[int], lag: int = 0
-    ) -> Iterator[np.ndarray]:
-        """``forward`` for each of ``horizons`` in turn, for the IC decay: the axes are looked
-        up and the start prices gathered once, not once per horizon."""
+    def forwards(self, dates: pd.DatetimeIndex, tickers: pd.Index, lag: int = 0) -> ForwardReturns:
+        """``forward`` at any horizon, for the IC decay: the axes are looked up and the start
+        prices gathered once, not once per horizon."""
         rows = self.calendar.get_indexer(dates)
         cols = self.tickers.get_indexer(tickers)
-        outside, missing = len(self.calendar), self._padded.shape[0] - 1
         cols = np.where(cols < 0, len(self.tickers), cols)
-        start = np.where((rows < 0) | (rows + lag >= outside), missing, rows + lag)
-        base = self._padded[np.ix_(start, cols)]
-        for bars in horizons:
-            end = np.where((rows < 0) | (rows + lag + bars >= outside), missing, rows + lag + bars)
-            yield self._padded[np.ix_(end, cols)] / base
+        unknown = (rows < 0) | (rows + lag >= len(self.calendar))
+        start = np.where(unknown, self._padded.shape[0] - 1, rows + lag)
+        return ForwardReturns(self, rows, cols, lag, self._padded[np.ix_(start, cols)])
+
+
+@dataclass(frozen=True)
+class ForwardReturns:
+    """`PriceGrid.forward` for fixed axes and lag, at any horizon (read-only, so the IC
+    decay's threads share one)."""
+
+    prices: PriceGrid
+    rows: np.ndarray  # each date's position in the calendar, -1 if not in it
+    cols: np.ndarray  # each ticker's column of the padded closes
+    lag: int
+    base: np.ndarray  # the start prices, close[t + lag]
+
+    def __call__(self, bars: int) -> np.ndarray:
+        padded, outside = self.prices._padded, len(self.prices.calendar)
+        ahead = self.rows + self.lag + bars
+        end = np.where((self.rows < 0) | (ahead >= outside), padded.shape[0] - 1, ahead)
+        return padded[np.ix_(end, self.cols)] / self.base
 
 
 def _close_grid(panel: pd.DataFrame) -> tuple[pd.DatetimeIndex, pd.Index, np.ndarray]:
@@ -202,8 +218,6 @@ class _Grid:
     tickers: pd.Index
     prediction: np.ndarray
     label: np.ndarray
-    date_code: np.ndarray  # per input row
-    ticker_code: np.ndarray
 
     @classmethod
     def of(cls, predictions: pd.DataFrame) -> _Grid:
@@ -215,7 +229,7 @@ class _Grid:
             grid = np.full(shape, np.nan)
             grid[date_code, ticker_code] = predictions[column].to_numpy(dtype=float)
             grids.append(grid)
-        return cls(pd.DatetimeIndex(dates), pd.Index(tickers), *grids, date_code, ticker_code)
+        return cls(pd.DatetimeIndex(dates), pd.Index(tickers), *grids)
 
     @cached_property
     def present(self) -> np.ndarray:
@@ -437,24 +451,57 @@ def ic_decay(
     bars from the entry bar (``entry_lag`` bars after the signal), averaged over dates by the
     rules of `regression_metrics` (undefined: NaN)."""
     grid = _Grid.of(predictions)
-    return _decay(ForecastGrid(grid.prediction), grid, prices, max_horizon, entry_lag)
+    with evaluation_threads(max_horizon) as pool:
+        tasks = _decay(ForecastGrid(grid.prediction), grid, prices, max_horizon, entry_lag, pool)
+        return _decay_curves(tasks)
+
+
+def evaluation_threads(tasks: int) -> ThreadPoolExecutor:
+    """Threads for independent evaluation tasks (a portfolio, an IC-decay horizon, a fold):
+    as many as the job has cores (`stockml.threads.job_threads`), at most ``tasks``.
+
+    Each task is a series of whole-grid numpy passes (row-wise sorts above all) that release
+    the GIL, so on a large universe two cores halve the evaluation's time; each computes its
+    numbers exactly as it would alone. Only the tasks in flight hold their grids, so the pool's
+    size also bounds the memory they take."""
+    workers = max(1, min(job_threads() or os.cpu_count() or 1, tasks))
+    return ThreadPoolExecutor(workers, thread_name_prefix="evaluation")
 
 
 def _decay(
-    forecast: ForecastGrid, grid: _Grid, prices: PriceGrid, max_horizon: int, entry_lag: int
-) -> tuple[np.ndarray, np.ndarray]:
-    ic, rank_ic = np.full(max_horizon, np.nan), np.full(max_horizon, np.nan)
-    horizons = range(1, max_horizon + 1)
-    for bars, ratio in zip(
-        horizons, prices.forwards(grid.dates, grid.tickers, horizons, entry_lag), strict=True
-    ):
+    forecast: ForecastGrid,
+    grid: _Grid,
+    prices: PriceGrid,
+    max_horizon: int,
+    entry_lag: int,
+    pool: ThreadPoolExecutor,
+) -> list[Future[tuple[float, float]]]:
+    """(IC, rank IC) at each horizon, a task of ``pool`` each: on a 5M-row run the decay was
+    most of the evaluation."""
+    forward = prices.forwards(grid.dates, grid.tickers, entry_lag)
+    absent = ~grid.present
+
+    def horizon(bars: int) -> tuple[float, float]:
+        realised = forward(bars)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ahead = np.log(ratio)
-        realised = np.where(grid.present, ahead, np.nan)
-        daily = forecast.correlations(realised)
-        ic[bars - 1] = mean_daily_correlation(daily[0], realised, grid.prediction)
-        rank_ic[bars - 1] = mean_daily_correlation(daily[1], realised, grid.prediction, rank=True)
-    return ic, rank_ic
+            np.log(realised, out=realised)  # in place: a task holds as few grids as it can
+        realised[absent] = np.nan
+        ic, rank_ic = forecast.correlations(realised)
+        return (
+            mean_daily_correlation(ic, realised, grid.prediction),
+            mean_daily_correlation(rank_ic, realised, grid.prediction, rank=True),
+        )
+
+    return [pool.submit(horizon, bars) for bars in range(1, max_horizon + 1)]
+
+
+def _decay_curves(tasks: list[Future[tuple[float, float]]]) -> tuple[np.ndarray, np.ndarray]:
+    """The IC and rank-IC curves of `_decay`'s tasks, in horizon order."""
+    pairs = [task.result() for task in tasks]
+    return (
+        np.array([ic for ic, _ in pairs], dtype=float),
+        np.array([rank_ic for _, rank_ic in pairs], dtype=float),
+    )
 
 
 def _listed(values: np.ndarray) -> list[float | None]:
@@ -469,19 +516,52 @@ def evaluate_period(
     predictions: pd.DataFrame, prices: PriceGrid, settings: PortfolioSettings
 ) -> tuple[PeriodEvaluation, PortfolioResult]:
     """One period of the evaluation document, and its portfolio (metrics NaN, not null)."""
+    with evaluation_threads(settings.max_decay_horizon + 2) as pool:
+        return start_period(predictions, prices, settings, pool)()
+
+
+def start_period(
+    predictions: pd.DataFrame,
+    prices: PriceGrid,
+    settings: PortfolioSettings,
+    pool: ThreadPoolExecutor,
+) -> Callable[[], tuple[PeriodEvaluation, PortfolioResult]]:
+    """`evaluate_period` begun: its portfolio, per-date IC and IC-decay horizons submitted to
+    ``pool`` (see `evaluation_threads`); the function returned waits for them and assembles
+    the period. Only the caller waits, so the pool may run other tasks and periods meanwhile
+    (the run's evaluation lays out its out-of-fold rows while the holdout's tasks run)."""
     grid = _Grid.of(predictions)  # built once: the portfolio, the IC and its decay share it
-    portfolio = _evaluate_grid(grid, prices, settings)
-    y_true = predictions["y_true"].to_numpy(dtype=float)
-    forecast = predictions["prediction"].to_numpy(dtype=float)
+    portfolio_task = pool.submit(_evaluate_grid, grid, prices, settings)
     # `daily_correlations` on the grid: the same per-date rules without a groupby. The
     # forecast's ranks and centred values are shared with the IC decay.
     forecast_grid = ForecastGrid(grid.prediction)
-    ic, rank_ic = forecast_grid.correlations(grid.label)
-    decay_ic, decay_rank_ic = _decay(
-        forecast_grid, grid, prices, settings.max_decay_horizon, settings.entry_lag
+    ic_task = pool.submit(forecast_grid.correlations, grid.label)
+    decay_tasks = _decay(
+        forecast_grid, grid, prices, settings.max_decay_horizon, settings.entry_lag, pool
     )
+    # drawn while the pool works: a permutation of every row (a tenth of a second at 3M rows)
     rng = np.random.default_rng(0)
     sample = np.sort(rng.permutation(len(predictions))[:FORECAST_SAMPLE_SIZE])
+    forecasts: ForecastSample = {
+        "prediction": predictions["prediction"].to_numpy(dtype=float)[sample].tolist(),
+        "y_true": predictions["y_true"].to_numpy(dtype=float)[sample].tolist(),
+    }
+    dates = grid.dates  # the grids are freed as soon as the tasks are done with them
+    return lambda: _period(dates, settings, forecasts, portfolio_task, ic_task, decay_tasks)
+
+
+def _period(
+    dates: pd.DatetimeIndex,
+    settings: PortfolioSettings,
+    forecasts: ForecastSample,
+    portfolio_task: Future[PortfolioResult],
+    ic_task: Future[tuple[np.ndarray, np.ndarray]],
+    decay_tasks: list[Future[tuple[float, float]]],
+) -> tuple[PeriodEvaluation, PortfolioResult]:
+    """The period's document and portfolio, once its tasks are done."""
+    portfolio = portfolio_task.result()
+    ic, rank_ic = ic_task.result()
+    decay_ic, decay_rank_ic = _decay_curves(decay_tasks)
     daily: DailySeries = {
         "date": _iso(portfolio.dates),
         "gross": _listed(portfolio.gross),
@@ -489,7 +569,7 @@ def evaluate_period(
         "benchmark": _listed(portfolio.benchmark),
         "turnover": _listed(portfolio.turnover),
     }
-    ic_by_date: DatedIC = {"date": _iso(grid.dates), "ic": _listed(ic), "rank_ic": _listed(rank_ic)}
+    ic_by_date: DatedIC = {"date": _iso(dates), "ic": _listed(ic), "rank_ic": _listed(rank_ic)}
     quantiles: QuantileReturns = {
         "quantile": list(range(1, settings.quantiles + 1)),
         "mean_return": _listed(portfolio.quantile_means),
@@ -498,10 +578,6 @@ def evaluate_period(
         "horizon": list(range(1, settings.max_decay_horizon + 1)),
         "ic": _listed(decay_ic),
         "rank_ic": _listed(decay_rank_ic),
-    }
-    forecasts: ForecastSample = {
-        "prediction": forecast[sample].tolist(),
-        "y_true": y_true[sample].tolist(),
     }
     period: PeriodEvaluation = {
         "metrics": {k: v if math.isfinite(v) else None for k, v in portfolio.metrics.items()},

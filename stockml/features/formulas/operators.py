@@ -1,8 +1,8 @@
 """The formula operators: each one vectorised over the whole ticker-major panel.
 
 Every operator is causal by construction. Time-series operators read trailing windows that
-stay within a ticker (`PanelArrays.windows`, `PanelArrays.lag`); the recursive `ema` runs down
-the padded (row-in-ticker, ticker) matrix; cross-sectional operators group rows by date code
+stay within a ticker (`PanelArrays.windows`, `PanelArrays.lag`); the recursive `ema` runs along
+the padded (ticker, row-in-ticker) matrix; cross-sectional operators group rows by date code
 and read only rows of the same date. An operator adds to the warm-up of its operands (the
 leading rows per ticker that may be NaN) exactly what its window needs, so the warm-up of any
 formula follows from its operators (`Operator.warmup`).
@@ -117,15 +117,16 @@ def _ema(data: FormulaInputs, x: Operand, window: int) -> np.ndarray:
     """pandas' ``ewm(span=n).mean()`` (adjust=True) per ticker, started after ``x``'s warm-up.
 
     The normalised form sum_k (1-a)^k x[t-k] / sum_k (1-a)^k over the valid rows is two linear
-    filters down the padded matrix, which is also how NaN inputs are skipped: they add nothing
-    to either sum but keep their place in the decay, as pandas does with ``ignore_na=False``.
+    filters along the rows of the padded matrix, which is also how NaN inputs are skipped: they
+    add nothing to either sum but keep their place in the decay, as pandas does with
+    ``ignore_na=False``.
     """
     values = data.masked(x.values, x.warmup)
     valid = ~np.isnan(values)
     decay = [1.0, 2.0 / (window + 1.0) - 1.0]
     arrays = data.arrays
-    weighted = lfilter([1.0], decay, arrays.to_padded(np.where(valid, values, 0.0)), axis=0)
-    weights = lfilter([1.0], decay, arrays.to_padded(valid.astype(np.float64)), axis=0)
+    weighted = lfilter([1.0], decay, arrays.to_padded(np.where(valid, values, 0.0)), axis=1)
+    weights = lfilter([1.0], decay, arrays.to_padded(valid.astype(np.float64)), axis=1)
     return kernels.ratio(arrays.from_padded(weighted), arrays.from_padded(weights))
 
 
