@@ -155,7 +155,7 @@ class TestARecordedRun:
         )  # fmt: skip
         assert params["data"] == "sample" and params["features"] == "minimal"
         # what stockml-report's leaderboard reads
-        assert params["model._target_"] == "sklearn.linear_model.Ridge"
+        assert params["model._target_"] == compose_config([]).model._target_
         assert params["features.preset"] == "minimal" and params["target.horizon"] == "1"
         assert "tracking.uri" not in params and "paths.output_root" not in params
         assert not [key for key in params if "search_space" in key]
