@@ -11,7 +11,6 @@ CV never raises the run's peak above what the final fit needs anyway.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from stockml.threads import job_threads
+from stockml.threads import job_cores
 
 
 def is_one_run(positions: np.ndarray) -> bool:
@@ -49,7 +48,7 @@ def fold_workers(
     a step has threads of its own or the largest folds together would make more than the final
     fit's one matrix of all ``len(X)`` development rows. ``splits`` is read once, one fold at
     a time (a purged k-fold's row indices are ~0.15 GiB at 5M rows)."""
-    cores = job_threads() or os.cpu_count() or 1
+    cores = job_cores()
     if threads_of_own(pipeline):
         return 1
     row_bytes = int(sum(dtype.itemsize for dtype in X.dtypes))

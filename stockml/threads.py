@@ -45,6 +45,18 @@ def job_threads() -> int | None:
     return _JOB_THREADS.get()
 
 
+def job_cores() -> int:
+    """Threads the job running now may keep busy: its budget, else every core this process
+    may run on (its CPU affinity where the OS has one, which a container or `taskset` can
+    narrow below the machine's count)."""
+    budget = job_threads()
+    if budget is not None:
+        return budget
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @contextmanager
 def limit_threads(launcher_cfg: Any) -> Iterator[None]:
     """A context that caps BLAS/OpenMP pools for this job and publishes the cap as

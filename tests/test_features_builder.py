@@ -140,7 +140,7 @@ def test_transform_rows_picks_rows_of_the_full_transform_in_any_order(
     rows = np.random.default_rng(0).permutation(len(panel))[: len(panel) // 2]
     expected = builder.transform(panel).to_numpy()[rows]  # one block: the panel is small
     monkeypatch.setattr("stockml.features.builder.BLOCK_ROWS", 300)  # three: one per ticker
-    monkeypatch.setattr("stockml.features.builder.job_threads", lambda: threads)
+    monkeypatch.setattr("stockml.features.builder.job_cores", lambda: threads)
     np.testing.assert_array_equal(builder.transform_rows(panel, rows).T, expected)
 
 

@@ -33,7 +33,7 @@ PURGED = PurgedKFold(n_splits=5, horizon=1)  # training rows on both sides: copi
 
 @pytest.fixture
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fold_workers_module, "job_threads", lambda: 2)
+    monkeypatch.setattr(fold_workers_module, "job_cores", lambda: 2)
 
 
 @pytest.mark.parametrize(("splitter", "expected"), [(WALK, 2), (EXPANDING, 1), (PURGED, 1)])
@@ -58,7 +58,7 @@ def test_fold_bytes_counts_the_copy_of_scattered_rows() -> None:
 def test_the_thread_budget_caps_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = _design()
     splits = list(WALK.split(X, y))
-    monkeypatch.setattr(fold_workers_module, "job_threads", lambda: 1)  # a parallel sweep's job
+    monkeypatch.setattr(fold_workers_module, "job_cores", lambda: 1)  # a parallel sweep's job
     assert fold_workers(make_pipeline(StandardScaler(), Ridge()), X, splits) == 1
 
 

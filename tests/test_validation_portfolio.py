@@ -363,7 +363,7 @@ def test_a_period_is_the_same_in_one_thread_or_several(random_case, monkeypatch)
     settings = replace(settings_for(quantiles=4, horizon=3), max_decay_horizon=7)
     periods = []
     for threads in (1, 4):
-        monkeypatch.setattr(portfolio_module, "job_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(portfolio_module, "job_cores", lambda threads=threads: threads)
         periods.append(evaluate_period(predictions, PriceGrid(panel), settings)[0])
     assert periods[0] == periods[1]
     serial = [ic_decay(predictions, PriceGrid(panel), bars)[0][-1] for bars in range(1, 8)]

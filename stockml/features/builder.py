@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,7 @@ from stockml.features.presets import PRESETS
 from stockml.features.registry import FAMILIES, get_family
 from stockml.features.spec import Feature
 from stockml.messages import InputError
-from stockml.threads import job_threads
+from stockml.threads import job_cores
 
 DEFAULT_PRESET = "technical"
 # Features are always computed in float64; `dtype` is how they are stored. float64 is the
@@ -400,7 +399,7 @@ def _run_blocks(
     heavy parts (pandas' window kernels, NumPy ufuncs, SciPy filters) release the GIL. Each
     thread takes the next block when it is free, so only one block per thread is in memory.
     """
-    workers = job_threads() or len(os.sched_getaffinity(0))
+    workers = job_cores()
     if workers == 1:
         for block, placement in blocks:
             fill(block, placement)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ from stockml.reporting.schema import (
     PeriodEvaluation,
     QuantileReturns,
 )
-from stockml.threads import job_threads
+from stockml.threads import job_cores
 from stockml.validation.cross_section import ForecastGrid
 from stockml.validation.metrics import mean_daily_correlation
 
@@ -458,13 +457,13 @@ def ic_decay(
 
 def evaluation_threads(tasks: int) -> ThreadPoolExecutor:
     """Threads for independent evaluation tasks (a portfolio, an IC-decay horizon, a fold):
-    as many as the job has cores (`stockml.threads.job_threads`), at most ``tasks``.
+    as many as the job has cores (`stockml.threads.job_cores`), at most ``tasks``.
 
     Each task is a series of whole-grid numpy passes (row-wise sorts above all) that release
     the GIL, so on a large universe two cores halve the evaluation's time; each computes its
     numbers exactly as it would alone. Only the tasks in flight hold their grids, so the pool's
     size also bounds the memory they take."""
-    workers = max(1, min(job_threads() or os.cpu_count() or 1, tasks))
+    workers = max(1, min(job_cores(), tasks))
     return ThreadPoolExecutor(workers, thread_name_prefix="evaluation")
 
 
