@@ -6,6 +6,7 @@ and turns known input errors into one-line messages.
 
 from __future__ import annotations
 
+import gc
 import logging
 import platform
 import re
@@ -175,6 +176,18 @@ def is_command_word(argument: str) -> bool:
     return re.fullmatch(r"[A-Za-z][\w-]*", argument) is not None
 
 
+def spare_exit_collections() -> None:
+    """Keep the interpreter's exit from traversing every object the imported libraries made.
+
+    Tearing the modules down, CPython runs its cyclic garbage collector several times, and each
+    run traverses all ~150,000 objects that scikit-learn, SciPy, pandas and Hydra created at
+    import: ~0.4 s of every run. Whatever is garbage now is collected (and finalised) first;
+    `gc.freeze` then hides the survivors, which the process's exit frees anyway.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def main() -> None:
     """Console-script entry point (`stockml ...`, `python -m stockml ...`)."""
     arguments = sys.argv[1:]
@@ -191,3 +204,4 @@ def main() -> None:
             hydra_entry()
         finally:
             end_open_sweeps()
+    spare_exit_collections()
