@@ -15,6 +15,8 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from stockml.models.ridge import Ridge
+from stockml.scaling import StandardScaler
 from stockml.threads import job_threads
 
 # Keys a model config may carry for stockml itself; they are not estimator arguments.
@@ -88,12 +90,17 @@ def fit_clone(pipeline: Pipeline, X: Any, y: Any) -> Pipeline:
     hence the same coefficients; same params. The caller's X is never written. (stockml's
     `Ridge` neither copies nor writes X on its own path, so there this changes nothing; its
     other solvers are sklearn's, which do.)
+
+    Behind stockml's `StandardScaler` alone, stockml's `Ridge` is fitted without any scaled
+    copy: see `_fit_scaled_in_blocks`.
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_without_copy(clone(pipeline), X, y)
 
 
 def _fit_without_copy(model: Pipeline, X: Any, y: Any) -> Pipeline:
+    if _fit_scaled_in_blocks(model, X, y):
+        return model
     final = model.steps[-1][1]
     overwritable = len(model.steps) > 1 and getattr(final, "copy_X", None) is True
     if not overwritable:
@@ -108,3 +115,25 @@ def _fit_without_copy(model: Pipeline, X: Any, y: Any) -> Pipeline:
     finally:
         final.set_params(copy_X=True)
     return model
+
+
+def _fit_scaled_in_blocks(model: Pipeline, X: Any, y: Any) -> bool:
+    """Fit a pipeline of stockml's `StandardScaler`, passthrough steps and stockml's `Ridge`
+    without its scaled matrix, a copy of X's size (1 GiB at 5M rows): the scaler is fitted,
+    then the model scales X a block of rows at a time as it reads it (`Ridge.fit_scaled`).
+    The same steps and numbers as ``model.fit(X, y)``, bit for bit.
+
+    False for any other pipeline, and for a fit `Ridge.fit_scaled` leaves to ``fit`` (then
+    the caller fits the whole pipeline, the scaler again).
+    """
+    if len(model.steps) < 2:
+        return False
+    scaler, *middle, final = (step for _, step in model.steps)
+    if not (
+        type(scaler) is StandardScaler
+        and all(step is None or step == "passthrough" for step in middle)
+        and type(final) is Ridge
+    ):
+        return False
+    values = scaler.fit(X, y).rows_to_scale(X)
+    return values is not None and final.fit_scaled(values, y, scaler.scale_rows)

@@ -128,15 +128,30 @@ class StandardScaler(preprocessing.StandardScaler):
         """sklearn's transform; a dense float matrix is centred into a new array directly,
         not copied first and then centred in place (one pass over the matrix fewer, and the
         same float operations, so the same bits)."""
+        values = self.rows_to_scale(X, copy)
+        if values is None:
+            return super().transform(X, copy=copy)
+        return self.scale_rows(values)
+
+    def rows_to_scale(self, X: Any, copy: bool | None = None) -> np.ndarray | None:
+        """The checked matrix whose rows `scale_rows` makes ``transform(X, copy)`` of, or None
+        when that transform is sklearn's own (not a dense float matrix, ``copy`` or
+        ``with_mean`` off)."""
         values = dense_float_values(X)
         if values is None or not (copy if copy is not None else self.copy) or not self.with_mean:
-            return super().transform(X, copy=copy)
+            return None
         check_is_fitted(self)
         # checks the feature names and count, and refuses infinities, as sklearn's does
-        values = validate_data(
+        return validate_data(
             self, X, reset=False, dtype=None, ensure_all_finite="allow-nan", copy=False
         )
-        out = np.subtract(values, self.mean_.astype(values.dtype))
+
+    def scale_rows(self, values: np.ndarray, order: str = "K") -> np.ndarray:
+        """Rows of `rows_to_scale`'s matrix centred (and scaled) into a new array, laid out in
+        numpy's ``order``: for any rows, those rows of ``transform``'s result, bit for bit, so
+        a reader can scale the matrix a block of rows at a time instead
+        (`stockml.models.Ridge.fit_scaled`)."""
+        out = np.subtract(values, self.mean_.astype(values.dtype), order=order)
         if self.with_std:
             out /= self.scale_.astype(values.dtype)
         return out

@@ -8,6 +8,8 @@ same params, and the input exactly as it was.
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +18,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+import stockml.models.ridge as ridge_module
 from stockml.config import compose_config
 from stockml.pipeline import build_pipeline, fit_clone, made_by_the_steps
 
@@ -120,3 +123,46 @@ def test_a_model_without_copy_x_is_fitted_as_before() -> None:
     ours = fit_clone(template, X, y)
     assert isinstance(ours, Pipeline) and ours is not template
     np.testing.assert_array_equal(ours.predict(X), clone(template).fit(X, y).predict(X))
+
+
+def _fitted_state(step: object) -> dict[str, object]:
+    return {key: value for key, value in vars(step).items() if key.endswith("_")}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["frame", "C", "F"])
+def test_a_scaled_ridge_is_fitted_without_its_scaled_matrix_bit_for_bit(
+    dtype: type, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stockml's StandardScaler -> Ridge: same fitted steps as sklearn's Pipeline.fit, which
+    makes the scaled matrix, and a peak far below that matrix. Small blocks, so the fit sums
+    many of them and a partial last one (float64 X also takes the first block's mean)."""
+    monkeypatch.setattr(ridge_module, "BLOCK_ROWS", 64)
+    frame, y = _frame(n_rows=50_000)  # large enough that its size dwarfs the bookkeeping
+    values = frame.to_numpy().astype(dtype, order="K" if layout == "frame" else layout)
+    X = pd.DataFrame(values, columns=frame.columns, copy=False) if layout == "frame" else values
+    template = build_pipeline(compose_config(["scaler=standard", "+scaler.batch_size=64"]))
+    theirs = clone(template).fit(X, y)  # first: it imports what reading a frame needs
+    tracemalloc.start()
+    ours = fit_clone(template, X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < values.nbytes / 4
+    assert ours.named_steps["selector"] == theirs.named_steps["selector"] == "passthrough"
+    for step in ("scaler", "model"):
+        state = _fitted_state(ours.named_steps[step])
+        expected = _fitted_state(theirs.named_steps[step])
+        assert state.keys() == expected.keys()
+        for key, value in expected.items():
+            np.testing.assert_array_equal(state[key], value, err_msg=key, strict=True)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X), strict=True)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the scaler's inf - inf
+@pytest.mark.parametrize(("bad", "message"), [(np.nan, "contains NaN"), (np.inf, "infinity")])
+def test_a_scaled_ridge_refuses_what_ridge_refuses(bad: float, message: str) -> None:
+    X, y = _frame()
+    X.iloc[7, 3] = bad
+    template = build_pipeline(compose_config(["scaler=standard", "model=ridge"]))
+    with pytest.raises(ValueError, match=message):
+        fit_clone(template, X, y)
