@@ -121,6 +121,47 @@ def test_a_singular_system_gets_the_minimum_norm_solution() -> None:
     )
 
 
+def _scale(rows: np.ndarray, order: str = "K") -> np.ndarray:
+    return np.multiply(rows - rows.dtype.type(3), rows.dtype.type(0.5), order=order)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("targets", ["1-D", "two columns"])
+def test_fit_scaled_is_fit_on_the_scaled_matrix_bit_for_bit(
+    dtype: type, layout: str, fit_intercept: bool, targets: str
+) -> None:
+    X, Y = _data()
+    X = np.array(X, dtype=dtype, order=layout)  # type: ignore[call-overload]
+    y = Y[:, 0] if targets == "1-D" else Y
+    ours = Ridge(fit_intercept=fit_intercept)
+    assert ours.fit_scaled(X, y, _scale)
+    theirs = Ridge(fit_intercept=fit_intercept).fit(_scale(X), y)
+    for attribute in ("coef_", "intercept_", "solver_", "n_iter_", "n_features_in_"):
+        np.testing.assert_array_equal(
+            getattr(ours, attribute), getattr(theirs, attribute), strict=True
+        )
+    assert not hasattr(ours, "feature_names_in_")
+
+
+@pytest.mark.parametrize(
+    ("params", "change"),
+    [
+        ({}, lambda X, y: (np.where(np.arange(len(X))[:, None] == 5, np.nan, X), y)),  # NaN
+        ({}, lambda X, y: (X, y.astype(object))),  # y not float
+        ({}, lambda X, y: (X, y[:-1])),  # y of another length
+        ({"solver": "svd"}, lambda X, y: (X, y)),  # not this class's fit
+    ],
+)
+def test_fit_scaled_leaves_what_it_does_not_cover_to_fit(params: dict, change: object) -> None:
+    X, Y = _data()
+    X, y = change(X, Y[:, 0])  # type: ignore[operator]
+    ridge = Ridge(**params)
+    assert not ridge.fit_scaled(X, y, _scale)
+    assert not hasattr(ridge, "coef_")
+
+
 def test_x_is_never_written_nor_copied() -> None:
     """Read-only X is fine, and the fit's temporaries are blocks: sklearn's fit copies X."""
     X, Y = _data(n_rows=20_000)
