@@ -136,7 +136,10 @@ def test_nearly_flat_windows_of_a_high_priced_series_are_recomputed(
     first_row = np.zeros(300, dtype=np.int64)
     windows = TickerWindows(first_row, 5)
     expected = _exact_spread(values, None, first_row, 5)
-    np.testing.assert_allclose(kernels.rolling_std(values, windows), expected, rtol=1e-8)
+    recomputed = kernels.rolling_std(values, windows)
+    np.testing.assert_allclose(recomputed, expected, rtol=1e-8)
+    monkeypatch.setattr(kernels, "EXACT_CHUNK_VALUES", 7)  # two windows per chunk
+    np.testing.assert_array_equal(kernels.rolling_std(values, windows), recomputed)
     monkeypatch.setattr(kernels, "CONDITION_LIMIT", np.inf)
     one_pass = kernels.rolling_std(values, windows)
     assert not np.allclose(one_pass, expected, rtol=1e-3, equal_nan=True)

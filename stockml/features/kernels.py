@@ -136,6 +136,9 @@ def rolling_sum(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
 # roundings times that ratio: below 1e-10 here. Rows beyond it are recomputed from their own
 # values (on synthetic prices: a fifth of 5-row windows of close, none of 20-row ones).
 CONDITION_LIMIT = 1e4
+# Values those rows are recomputed from at a time: a long flat stretch under a long window
+# (a halted stock) stays a few MiB.
+EXACT_CHUNK_VALUES = 2**20
 
 
 def _spreads(series: list[np.ndarray], windows: TickerWindows) -> list[np.ndarray]:
@@ -168,9 +171,11 @@ def _spreads(series: list[np.ndarray], windows: TickerWindows) -> list[np.ndarra
             [spreads[i] * CONDITION_LIMIT <= products[i] for i in range(len(values))]
         )
     rows = np.flatnonzero(doubtful)
-    if len(rows):
-        for spread, exact in zip(spreads, _exact_spreads(values, pairs, rows, window), strict=True):
-            spread[rows] = exact
+    chunk = max(1, EXACT_CHUNK_VALUES // window)
+    for first in range(0, len(rows), chunk):
+        some = rows[first : first + chunk]
+        for spread, exact in zip(spreads, _exact_spreads(values, pairs, some, window), strict=True):
+            spread[some] = exact
     return spreads
 
 
@@ -179,11 +184,11 @@ def _exact_spreads(
 ) -> list[np.ndarray]:
     """`_spreads` of the windows ending at ``rows``, two-pass from their own values; exactly 0
     for a side that is constant in the window (its mean may round off the value itself)."""
-    windows = [sliding_window_view(item, window)[rows - (window - 1)] for item in values]
     deviations = []
-    for rows_values in windows:
-        deviation = rows_values - rows_values.mean(axis=1, keepdims=True)
-        deviation[rows_values.max(axis=1) == rows_values.min(axis=1)] = 0.0
+    for series in values:
+        in_windows = sliding_window_view(series, window)[rows - (window - 1)]
+        deviation = in_windows - in_windows.mean(axis=1, keepdims=True)
+        deviation[in_windows.max(axis=1) == in_windows.min(axis=1)] = 0.0
         deviations.append(deviation)
     return [np.einsum("ij,ij->i", deviations[i], deviations[j]) for i, j in pairs]
 
