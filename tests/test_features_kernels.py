@@ -229,3 +229,15 @@ def test_rolling_sums_of_whole_numbers_are_exact(window: int) -> None:
     for numbers in (np.round(values * 1e3), np.round(values * 1e3) * np.sign(values - 40)):
         expected = pd.Series(numbers).rolling(windows, min_periods=window).sum().to_numpy()
         np.testing.assert_array_equal(kernels.rolling_sum(numbers, windows), expected)
+
+
+@pytest.mark.parametrize("window", [1, 3, 20])
+def test_window_sum_kernels_only_read_their_input(window: int) -> None:
+    """Features share intermediates (a cached log return feeds several kernels): a kernel that
+    wrote into its input would change its neighbours' numbers."""
+    values, first_row = _ragged_values()
+    values.flags.writeable = False
+    windows = TickerWindows(first_row, window)
+    for kernel in (kernels.rolling_mean, kernels.rolling_sum, kernels.rolling_std):
+        kernel(values, windows)
+    kernels.rolling_corr(values, values[::-1], windows)

@@ -116,7 +116,8 @@ def trailing_sums(series: np.ndarray, window: int) -> np.ndarray:
 def _window_sums(series: list[np.ndarray], windows: TickerWindows) -> np.ndarray:
     """`trailing_sums` of several series at once (each doubling pass serves all of them),
     NaN on the rows whose window their ticker's start cuts short."""
-    sums = trailing_sums(np.stack(series), windows.window_size)
+    stacked = series[0][np.newaxis] if len(series) == 1 else np.stack(series)  # only read
+    sums = trailing_sums(stacked, windows.window_size)
     sums[:, windows.partial] = np.nan
     return sums
 
