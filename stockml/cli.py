@@ -32,6 +32,7 @@ from stockml.errors import (
     unknown_command_message,
     user_error_message,
 )
+from stockml.memory import reuse_freed_memory
 from stockml.progress import hidden
 from stockml.threads import limit_threads
 from stockml.tracking.identity import RunIdentity, job_identity
@@ -199,6 +200,7 @@ def main() -> None:
     if arguments and is_command_word(arguments[0]):
         print(unknown_command_message(arguments[0], closest_command(arguments[0])), file=sys.stderr)
         sys.exit(2)
+    reuse_freed_memory()
     with one_line_errors():
         try:
             hydra_entry()

@@ -1,5 +1,7 @@
-"""The rolling kernels that call pandas' Cython loops directly give exactly what the public
-`Series.rolling(...)` API gives, NaN, infinities and flat stretches included."""
+"""The rolling kernels give what the public `Series.rolling(...)` API gives, NaN, infinities
+and flat stretches included: to the last bit where they call pandas' loops or only compare
+values (skew, kurtosis, min, max, rank), within rounding where they sum windows pairwise
+(mean, sum, std, correlation), which is at least as close to exact as pandas."""
 
 from __future__ import annotations
 
@@ -29,7 +31,54 @@ def _ragged_values() -> tuple[np.ndarray, np.ndarray]:
     return values, first_row
 
 
+def _exact_spread(
+    values: np.ndarray, other: np.ndarray | None, first_row: np.ndarray, window: int
+) -> np.ndarray:
+    """std (ddof 1) of ``values``, or with ``other`` their correlation, over each full window,
+    two-pass in extended precision: what pandas and the kernels are both measured against."""
+    result = np.full(len(values), np.nan)
+    for row in range(window - 1, len(values)):
+        if row - window + 1 < first_row[row]:
+            continue
+        left = values[row - window + 1 : row + 1].astype(np.longdouble)
+        right = left if other is None else other[row - window + 1 : row + 1].astype(np.longdouble)
+        if not (np.isfinite(left).all() and np.isfinite(right).all()):
+            continue
+        left, right = left - left.mean(), right - right.mean()
+        if other is None:
+            result[row] = np.sqrt((left * left).sum() / (window - 1))
+        elif (left * left).sum() * (right * right).sum() > 0:
+            result[row] = (left * right).sum() / np.sqrt(
+                (left * left).sum() * (right * right).sum()
+            )
+    return result
+
+
+def _other(values: np.ndarray) -> np.ndarray:
+    other = np.roll(values, 7) * np.linspace(1.0, 3.0, len(values)) + np.sin(np.arange(365))
+    other[[20, 60]] = [np.nan, np.inf]
+    return other
+
+
 @pytest.mark.parametrize("window", [1, 2, 4, 5, 20])
+@pytest.mark.parametrize(
+    ("kernel", "public"),
+    [
+        (kernels.rolling_skew, lambda rolling: rolling.skew()),
+        (kernels.rolling_kurt, lambda rolling: rolling.kurt()),
+        (kernels.rolling_min, lambda rolling: rolling.min()),
+        (kernels.rolling_max, lambda rolling: rolling.max()),
+    ],
+    ids=["skew", "kurt", "min", "max"],
+)
+def test_loop_and_comparison_kernels_equal_the_public_rolling_api(kernel, public, window: int):
+    values, first_row = _ragged_values()
+    windows = TickerWindows(first_row, window)
+    expected = public(pd.Series(values).rolling(windows, min_periods=window)).to_numpy()
+    np.testing.assert_array_equal(kernel(values, windows), expected)
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 4, 5, 7, 20, 60])
 @pytest.mark.parametrize(
     ("kernel", "public"),
     [
@@ -37,30 +86,84 @@ def _ragged_values() -> tuple[np.ndarray, np.ndarray]:
         (kernels.rolling_sum, lambda rolling: rolling.sum()),
         (kernels.rolling_std, lambda rolling: rolling.std()),
         (lambda v, w: kernels.rolling_std(v, w, ddof=0), lambda rolling: rolling.std(ddof=0)),
-        (kernels.rolling_skew, lambda rolling: rolling.skew()),
-        (kernels.rolling_kurt, lambda rolling: rolling.kurt()),
-        (kernels.rolling_min, lambda rolling: rolling.min()),
-        (kernels.rolling_max, lambda rolling: rolling.max()),
+        (
+            lambda v, w: kernels.rolling_corr(v, _other(v), w),
+            lambda rolling: rolling.corr(pd.Series(_other(rolling.obj.to_numpy()))),
+        ),
     ],
-    ids=["mean", "sum", "std", "std ddof 0", "skew", "kurt", "min", "max"],
+    ids=["mean", "sum", "std", "std ddof 0", "corr"],
 )
-def test_kernels_equal_the_public_rolling_api(kernel, public, window: int) -> None:
+def test_window_sum_kernels_match_the_public_rolling_api(kernel, public, window: int) -> None:
+    """Same missing rows and the same exact zeros (flat stretches), values within rounding."""
     values, first_row = _ragged_values()
     windows = TickerWindows(first_row, window)
     expected = public(pd.Series(values).rolling(windows, min_periods=window)).to_numpy()
-    np.testing.assert_array_equal(kernel(values, windows), expected)
+    got = kernel(values, windows)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(got == 0.0, expected == 0.0)
+    # pandas' own correlations are off by up to ~2e-6 here (see the test against exact values)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-12, equal_nan=True)
 
 
-@pytest.mark.parametrize("window", [1, 2, 5, 20])
-def test_rolling_corr_equals_the_public_rolling_api(window: int) -> None:
-    """Either side's NaN and infinities mask the other, as pandas' pairwise preparation does."""
+@pytest.mark.parametrize("window", [2, 3, 5, 7, 20])
+@pytest.mark.parametrize("statistic", ["std", "corr"])
+def test_std_and_corr_are_within_1e8_of_exact_on_every_row(statistic: str, window: int) -> None:
+    """Also on a $100,000 stock and on short windows, where the one-pass sums alone cancel
+    digits: those rows are recomputed (`CONDITION_LIMIT`). pandas' running correlation is
+    off by up to ~1e-6 on the same rows."""
     values, first_row = _ragged_values()
-    other = np.roll(values, 7) * np.linspace(1.0, 3.0, len(values)) + np.sin(np.arange(365))
-    other[[20, 60]] = [np.nan, np.inf]
     windows = TickerWindows(first_row, window)
-    rolling = pd.Series(values).rolling(windows, min_periods=window)
-    expected = rolling.corr(pd.Series(other)).to_numpy()
-    np.testing.assert_array_equal(kernels.rolling_corr(values, other, windows), expected)
+    if statistic == "std":
+        got, exact = (
+            kernels.rolling_std(values, windows),
+            _exact_spread(values, None, first_row, window),
+        )
+    else:
+        other = _other(values)
+        got = kernels.rolling_corr(values, other, windows)
+        exact = _exact_spread(values, other, first_row, window)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exact))
+    np.testing.assert_allclose(got, exact, rtol=1e-8, atol=1e-13, equal_nan=True)
+
+
+def test_nearly_flat_windows_of_a_high_priced_series_are_recomputed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """1e5 +- 1e-4: the one-pass sums would lose every digit of such a spread (pandas' running
+    updates lose about five)."""
+    rng = np.random.default_rng(5)
+    values = 1e5 + rng.normal(0.0, 1e-4, 300)
+    first_row = np.zeros(300, dtype=np.int64)
+    windows = TickerWindows(first_row, 5)
+    expected = _exact_spread(values, None, first_row, 5)
+    recomputed = kernels.rolling_std(values, windows)
+    np.testing.assert_allclose(recomputed, expected, rtol=1e-8)
+    monkeypatch.setattr(kernels, "EXACT_CHUNK_VALUES", 7)  # two windows per chunk
+    np.testing.assert_array_equal(kernels.rolling_std(values, windows), recomputed)
+    monkeypatch.setattr(kernels, "CONDITION_LIMIT", np.inf)
+    one_pass = kernels.rolling_std(values, windows)
+    assert not np.allclose(one_pass, expected, rtol=1e-3, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        kernels.rolling_mean,
+        kernels.rolling_sum,
+        kernels.rolling_std,
+        lambda v, w: kernels.rolling_corr(v, np.sqrt(np.abs(v)), w),
+    ],
+    ids=["mean", "sum", "std", "corr"],
+)
+def test_a_window_sum_depends_on_nothing_before_its_window(kernel) -> None:
+    """Bit for bit, whatever precedes the window: a fold's panel, which starts later, and the
+    whole panel give the same numbers (pandas' running sums carry rounding from earlier rows)."""
+    rng = np.random.default_rng(6)
+    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, 400)))
+    window = 20
+    whole = kernel(values, TickerWindows(np.zeros(400, dtype=np.int64), window))
+    later = kernel(values[137:], TickerWindows(np.zeros(263, dtype=np.int64), window))
+    np.testing.assert_array_equal(later[window - 1 :], whole[137 + window - 1 :])
 
 
 @pytest.mark.parametrize("kernel", ["min", "max"])
@@ -118,11 +221,24 @@ def test_a_panels_shared_windows_are_the_windows_of_its_rows(window: int) -> Non
 
 
 @pytest.mark.parametrize("window", [1, 2, 5, 20])
-def test_rolling_sums_of_whole_numbers_equal_pandas_loop(window: int) -> None:
-    """Volumes and signed volumes (whole numbers, NaN and infinities included) take running
-    totals, fractional or huge values pandas' loop; both give `Rolling.sum` to the last bit."""
+def test_rolling_sums_of_whole_numbers_are_exact(window: int) -> None:
+    """Volumes and signed volumes (whole numbers, NaN and infinities included): every
+    pairwise sum is exact, so they equal pandas' `Rolling.sum` to the last bit."""
     values, first_row = _ragged_values()
     windows = TickerWindows(first_row, window)
-    for numbers in (np.round(values * 1e3), np.round(values * 1e3) * np.sign(values - 40), values):
+    for numbers in (np.round(values * 1e3), np.round(values * 1e3) * np.sign(values - 40)):
         expected = pd.Series(numbers).rolling(windows, min_periods=window).sum().to_numpy()
         np.testing.assert_array_equal(kernels.rolling_sum(numbers, windows), expected)
+
+
+@pytest.mark.parametrize("window", [1, 3, 20])
+def test_window_sum_kernels_only_read_their_input(window: int) -> None:
+    """Features share intermediates (a cached log return feeds several kernels): a kernel that
+    wrote into its input would change its neighbours' numbers."""
+    values, first_row = _ragged_values()
+    values = np.where(np.isinf(values), np.nan, values)  # no infinities: nothing copies it first
+    values.flags.writeable = False
+    windows = TickerWindows(first_row, window)
+    for kernel in (kernels.rolling_mean, kernels.rolling_sum, kernels.rolling_std):
+        kernel(values, windows)
+    kernels.rolling_corr(values, values[::-1], windows)

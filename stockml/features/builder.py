@@ -333,8 +333,11 @@ class _Placement:
             written = as_strided(
                 output[first_target:], shape, [step * output.itemsize for step in target_steps]
             )
+            # rounded to the output's dtype first, in one contiguous pass: a strided copy
+            # between equal dtypes is twice as fast as one that also casts (the same bits)
+            source = column[first_source:].astype(output.dtype, copy=False)
             written[...] = as_strided(
-                column[first_source:], shape, [step * column.itemsize for step in source_steps]
+                source, shape, [step * source.itemsize for step in source_steps]
             )
         output[self.targets[warming]] = np.nan
         if np.isinf(column).any():  # rare, and the contiguous column is the cheaper check

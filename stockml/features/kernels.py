@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from pandas._libs.window import aggregations as window_loops
 from pandas.api.indexers import BaseIndexer
 from scipy.signal import lfilter
@@ -69,12 +69,9 @@ class TickerWindows(BaseIndexer):
         return np.flatnonzero(end - start < self.window_size)
 
 
-def _rolling(values: np.ndarray, windows: TickerWindows) -> pd.api.typing.Rolling:
-    return pd.Series(values, copy=False).rolling(windows, min_periods=windows.window_size)
-
-
 def _prepared(values: np.ndarray) -> np.ndarray:
-    """What `Rolling` hands its loops (its ``_prep_values``): float64, infinities as NaN."""
+    """float64, infinities as NaN: as in pandas' `Rolling`, an infinity makes its window
+    missing rather than infinite."""
     values = np.asarray(values, dtype=np.float64)
     infinite = np.isinf(values)
     if infinite.any():
@@ -82,55 +79,128 @@ def _prepared(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _window_loop(
-    loop: Callable[..., np.ndarray], values: np.ndarray, windows: TickerWindows, *args: int
-) -> np.ndarray:
-    """pandas' own Cython loop behind ``Series.rolling(windows).<statistic>()``, called with
-    what `Rolling` would pass it: the `_prepared` values, the windows' bounds and
-    ``min_periods == window``. The same loop on the same input gives the same numbers;
-    skipped is only `Rolling`'s per-call set-up (Series, validation, result wrapping), 10-40%
-    of a block's cost.
+def trailing_sums(series: np.ndarray, window: int) -> np.ndarray:
+    """Sum of each row's last ``window`` values, along the last axis of ``series``.
+
+    Built by doubling: after k passes each row holds the sum of its last 2^k rows, and a
+    window's sum adds the spans of its binary digits, each ending where the previous one
+    starts. That is about log2(window) + popcount(window) vectorised passes, several times
+    cheaper than pandas' per-row running sums, and each sum is a fixed pairwise tree over
+    exactly the window's rows: it never drifts along a long series and does not depend on
+    any row before the window (a fold's panel and the whole one give the same bits). A NaN
+    in the window makes the sum NaN. Rows before the first full window hold no sum: callers
+    mask the rows their windows cut short.
     """
-    start, end = windows.bounds
-    return loop(_prepared(values), start, end, windows.window_size, *args)
+    length = series.shape[-1]
+    digits: list[tuple[int, np.ndarray]] = []  # (span, sums of that span), largest last
+    level, span = series, 1
+    while True:
+        if window & span:
+            digits.append((span, level))
+        if span * 2 > window:
+            break
+        doubled = np.empty_like(level)
+        doubled[..., :span] = np.nan  # no earlier rows: only cut-short windows reach these
+        np.add(level[..., span:], level[..., : length - span], out=doubled[..., span:])
+        level, span = doubled, span * 2
+    covered, total = digits.pop()
+    if total is series:
+        total = total.copy()
+    for span, sums in reversed(digits):  # the next span ends where the covered rows start
+        total[..., covered:] += sums[..., : max(length - covered, 0)]
+        total[..., : min(covered, length)] = np.nan
+        covered += span
+    return total
 
 
-def rolling_mean(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    return _window_loop(window_loops.roll_mean, values, windows)
-
-
-def rolling_sum(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    """``Rolling.sum``; for whole numbers (volumes) as a difference of two running totals.
-
-    When every value is a whole number and their absolute total stays below 2^52, every sum
-    pandas' loop forms is exact (its rounding compensation stays zero), so its result is the
-    exact window sum, which the running totals give too, in a few vectorised passes instead
-    of one pass costing several times as much. Other values take pandas' loop.
-    """
-    values = _prepared(values)
-    missing = np.isnan(values)
-    whole = np.where(missing, 0.0, values)
-    if not (np.abs(whole).sum() < 2.0**52 and np.array_equal(whole, np.trunc(whole))):
-        return _window_loop(window_loops.roll_sum, values, windows)
-    window = windows.window_size
-    totals = np.concatenate([[0.0], np.cumsum(whole)])
-    sums = np.full(len(values), np.nan)
-    sums[window - 1 :] = totals[window:] - totals[: len(totals) - window]
-    if missing.any():  # pandas' min_periods: a window holding a NaN has no sum
-        counts = np.concatenate([[0], np.cumsum(missing)])
-        sums[window - 1 :][counts[window:] != counts[: len(counts) - window]] = np.nan
-    sums[windows.partial] = np.nan
+def _window_sums(series: list[np.ndarray], windows: TickerWindows) -> np.ndarray:
+    """`trailing_sums` of several series at once (each doubling pass serves all of them),
+    NaN on the rows whose window their ticker's start cuts short."""
+    stacked = series[0][np.newaxis] if len(series) == 1 else np.stack(series)  # only read
+    sums = trailing_sums(stacked, windows.window_size)
+    sums[:, windows.partial] = np.nan
     return sums
 
 
+def rolling_mean(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
+    return _window_sums([_prepared(values)], windows)[0] / windows.window_size
+
+
+def rolling_sum(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
+    """``Rolling.sum``: pairwise, so within a few roundings of the summed magnitudes, and
+    exact for whole numbers whose sums stay below 2^53 (volumes)."""
+    return _window_sums([_prepared(values)], windows)[0]
+
+
+# Largest ratio of a window's sum of squares to its sum of squared deviations trusted from
+# the one-pass formula, whose relative error is about 2 (log2(window) + popcount(window))
+# roundings times that ratio: below 1e-10 here. Rows beyond it are recomputed from their own
+# values (on synthetic prices: a fifth of 5-row windows of close, none of 20-row ones).
+CONDITION_LIMIT = 1e4
+# Values those rows are recomputed from at a time: a long flat stretch under a long window
+# (a halted stock) stays a few MiB.
+EXACT_CHUNK_VALUES = 2**20
+
+
+def _spreads(series: list[np.ndarray], windows: TickerWindows) -> list[np.ndarray]:
+    """Each window's sum of squared deviations from its mean, of one series ``[x]``, or for
+    a pair ``[x, y]`` those of x and of y and the sum of cross deviations; NaN where a value
+    of the window is missing (either side's, for a pair, as in pandas) or the window is cut
+    short, and exactly 0 for a constant window.
+
+    One pass of window sums gives them as sum(x y) - sum(x) sum(y) / n, several times cheaper
+    than pandas' per-row updates. That difference cancels digits where the deviations are
+    small beside the values (a nearly flat window, a short window of a high-priced series):
+    rows past `CONDITION_LIMIT` are recomputed from their own values, two-pass, so every
+    value is within about 1e-10 of exact (returns and volumes: about 1e-13), closer than
+    pandas' running updates on the same windows (a correlation: 1e-6).
+    """
+    values = [_prepared(item) for item in series]
+    if len(values) == 2:  # a pair is missing where either side is
+        with np.errstate(invalid="ignore"):
+            values = [values[0] + 0 * values[1], values[1] + 0 * values[0]]
+    pairs = [(0, 0)] if len(values) == 1 else [(0, 0), (1, 1), (0, 1)]
+    window = windows.window_size
+    sums = _window_sums(values + [values[i] * values[j] for i, j in pairs], windows)
+    totals, products = sums[: len(values)], sums[len(values) :]
+    spreads = [
+        product - totals[i] * (totals[j] / window)
+        for (i, j), product in zip(pairs, products, strict=True)
+    ]
+    with np.errstate(invalid="ignore"):  # NaN rows compare False: nothing to recompute
+        doubtful = np.logical_or.reduce(
+            [spreads[i] * CONDITION_LIMIT <= products[i] for i in range(len(values))]
+        )
+    rows = np.flatnonzero(doubtful)
+    chunk = max(1, EXACT_CHUNK_VALUES // window)
+    for first in range(0, len(rows), chunk):
+        some = rows[first : first + chunk]
+        for spread, exact in zip(spreads, _exact_spreads(values, pairs, some, window), strict=True):
+            spread[some] = exact
+    return spreads
+
+
+def _exact_spreads(
+    values: list[np.ndarray], pairs: list[tuple[int, int]], rows: np.ndarray, window: int
+) -> list[np.ndarray]:
+    """`_spreads` of the windows ending at ``rows``, two-pass from their own values; exactly 0
+    for a side that is constant in the window (its mean may round off the value itself)."""
+    deviations = []
+    for series in values:
+        in_windows = sliding_window_view(series, window)[rows - (window - 1)]
+        deviation = in_windows - in_windows.mean(axis=1, keepdims=True)
+        deviation[in_windows.max(axis=1) == in_windows.min(axis=1)] = 0.0
+        deviations.append(deviation)
+    return [np.einsum("ij,ij->i", deviations[i], deviations[j]) for i, j in pairs]
+
+
 def rolling_std(values: np.ndarray, windows: TickerWindows, ddof: int = 1) -> np.ndarray:
-    """``Rolling.std``: the square root of pandas' rolling variance, 0 where rounding left
-    the variance negative (pandas' ``zsqrt``)."""
-    variance = _window_loop(window_loops.roll_var, values, windows, ddof)
-    with np.errstate(invalid="ignore"):
-        std = np.sqrt(variance)
-    std[variance < 0] = 0.0
-    return std
+    """``Rolling.std``, exactly 0 for a constant window (see `_spreads`)."""
+    window = windows.window_size
+    if window <= ddof:
+        return np.full(len(values), np.nan)
+    (spread,) = _spreads([values], windows)
+    return np.sqrt(spread / (window - ddof))
 
 
 def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) -> np.ndarray:
@@ -168,29 +238,35 @@ def rolling_max(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
     return _rolling_extreme(values, windows, largest=True)
 
 
+def _window_loop(
+    loop: Callable[..., np.ndarray], values: np.ndarray, windows: TickerWindows
+) -> np.ndarray:
+    """pandas' own Cython loop behind ``Series.rolling(windows).<statistic>()``, called with
+    what `Rolling` would pass it: the `_prepared` values, the windows' bounds and
+    ``min_periods == window``; skipped is only `Rolling`'s per-call set-up (Series,
+    validation, result wrapping), 10-40% of a block's cost."""
+    start, end = windows.bounds
+    return loop(_prepared(values), start, end, windows.window_size)
+
+
 def rolling_skew(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
+    """``Rolling.skew``, by pandas' loop: pairwise third moments would cost more than it."""
     return _window_loop(window_loops.roll_skew, values, windows)
 
 
 def rolling_kurt(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
+    """``Rolling.kurt``, by pandas' loop: pairwise fourth moments would cost more than it."""
     return _window_loop(window_loops.roll_kurt, values, windows)
 
 
 def rolling_corr(left: np.ndarray, right: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    """``Series.rolling(windows).corr(other)``: pandas (3.x) masks each side with the other's
-    missing values (``x + 0 * y``, its ``prep_binary``) and runs one Cython loop; called
-    directly here, which skips the Series arithmetic and set-up that cost as much again.
-    pandas 2, whose correlation is several loops combined in Python, takes the public API.
-    """
-    if not hasattr(window_loops, "roll_corr"):
-        return _rolling(left, windows).corr(pd.Series(right, copy=False)).to_numpy()
-    left, right = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
-    with np.errstate(invalid="ignore"):  # 0 * inf: NaN, as intended
-        masked_left, masked_right = left + 0 * right, right + 0 * left
-    start, end = windows.bounds
-    return window_loops.roll_corr(
-        _prepared(masked_left), _prepared(masked_right), start, end, windows.window_size
-    )
+    """``Series.rolling(windows).corr(other)``: Pearson's correlation of each window's pairs;
+    NaN where either side is missing in the window (NaN or infinite, as in pandas) or
+    constant in it (see `_spreads`)."""
+    left_spread, right_spread, cross = _spreads([left, right], windows)
+    spread = left_spread * right_spread
+    spread[spread == 0.0] = np.nan
+    return cross / np.sqrt(spread)
 
 
 def rolling_rank(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
