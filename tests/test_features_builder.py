@@ -166,3 +166,18 @@ def test_unsorted_or_incomplete_panels_are_rejected(panel: pd.DataFrame) -> None
         builder.transform(interleaved)
     with pytest.raises(DataValidationError, match="volume"):
         builder.transform(panel.drop(columns="volume"))
+
+
+def test_a_panel_shorter_than_the_longest_window_is_transformed() -> None:
+    """30 bars against the `full` preset's 200-bar windows: a new listing or a prediction on a
+    few recent bars gets NaN where no window is full yet, and values where one is, not an
+    error (it once failed inside the window kernels)."""
+    builder = FeatureBuilder(preset="full")
+    panel = synthetic_panel(1, 300, seed=0)
+    features = builder.transform(panel.iloc[:30])
+    warmups = builder.feature_warmups()
+    last = features.iloc[-1]
+    assert last[[name for name, rows in warmups.items() if rows < 30]].notna().all()
+    assert last[[name for name, rows in warmups.items() if rows >= 30]].isna().all()
+    whole = builder.transform(panel).iloc[:30]
+    np.testing.assert_allclose(features.to_numpy(), whole.to_numpy(), rtol=1e-12, equal_nan=True)

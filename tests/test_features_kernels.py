@@ -242,3 +242,26 @@ def test_window_sum_kernels_only_read_their_input(window: int) -> None:
     for kernel in (kernels.rolling_mean, kernels.rolling_sum, kernels.rolling_std):
         kernel(values, windows)
     kernels.rolling_corr(values, values[::-1], windows)
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        kernels.rolling_mean,
+        kernels.rolling_sum,
+        kernels.rolling_std,
+        kernels.rolling_min,
+        kernels.rolling_max,
+        kernels.rolling_skew,
+        kernels.rolling_rank,
+        lambda v, w: kernels.rolling_corr(v, v[::-1], w),
+    ],
+    ids=["mean", "sum", "std", "min", "max", "skew", "rank", "corr"],
+)
+def test_a_series_shorter_than_its_window_has_no_value(kernel) -> None:
+    """Not an error: a short panel (a new listing, a prediction on a few recent bars) simply has
+    no full window yet."""
+    values = np.array([1.0, 2.0, 4.0])
+    result = kernel(values, TickerWindows(np.zeros(3, dtype=np.int64), 20))
+    assert result.shape == (3,)
+    assert np.isnan(result).all()

@@ -101,7 +101,7 @@ def trailing_sums(series: np.ndarray, window: int) -> np.ndarray:
             break
         doubled = np.empty_like(level)
         doubled[..., :span] = np.nan  # no earlier rows: only cut-short windows reach these
-        np.add(level[..., span:], level[..., : length - span], out=doubled[..., span:])
+        np.add(level[..., span:], level[..., : max(length - span, 0)], out=doubled[..., span:])
         level, span = doubled, span * 2
     covered, total = digits.pop()
     if total is series:
@@ -223,7 +223,7 @@ def _rolling_extreme(values: np.ndarray, windows: TickerWindows, largest: bool) 
         shift = min(span, window - span)
         combined = np.empty_like(spanned)
         combined[:shift] = spanned[:shift]  # no earlier rows: only cut-short windows, NaN below
-        extreme(spanned[shift:], spanned[: len(spanned) - shift], out=combined[shift:])
+        extreme(spanned[shift:], spanned[: max(len(spanned) - shift, 0)], out=combined[shift:])
         spanned, span = combined, span + shift
     result = spanned.copy() if window == 1 else spanned
     result[windows.partial] = np.nan
