@@ -122,14 +122,14 @@ def _window_sums(series: list[np.ndarray], windows: TickerWindows) -> np.ndarray
     return sums
 
 
-def rolling_mean(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
-    return _window_sums([_prepared(values)], windows)[0] / windows.window_size
-
-
 def rolling_sum(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
     """``Rolling.sum``: pairwise, so within a few roundings of the summed magnitudes, and
     exact for whole numbers whose sums stay below 2^53 (volumes)."""
     return _window_sums([_prepared(values)], windows)[0]
+
+
+def rolling_mean(values: np.ndarray, windows: TickerWindows) -> np.ndarray:
+    return rolling_sum(values, windows) / windows.window_size
 
 
 # Largest ratio of a window's sum of squares to its sum of squared deviations trusted from
